@@ -1,0 +1,57 @@
+"""Value blocks every chart shares, built from the model (data only, never template text)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from chartgen.model import Resources
+from chartgen.model_types import Arch
+from chartgen.quantity import format_cpu
+
+ARCH_LABEL = "kubernetes.io/arch"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+def arch_affinity(architectures: Iterable[Arch]) -> dict[str, Any]:
+    """Required node affinity on kubernetes.io/arch (the `affinity` value of a chart)."""
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": ARCH_LABEL, "operator": "In", "values": list(architectures)}
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+
+
+def node_affinity(architectures: Iterable[Arch], node: str | None) -> dict[str, Any]:
+    """Arch affinity, narrowed to one node when a local volume pins the pod there."""
+    affinity = arch_affinity(architectures)
+    if node is not None:
+        terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        terms["nodeSelectorTerms"][0]["matchExpressions"].append(
+            {"key": HOSTNAME_LABEL, "operator": "In", "values": [node]}
+        )
+    return affinity
+
+
+CPU_BURST = 4
+
+
+def resource_block(resources: Resources) -> dict[str, Any]:
+    """Requests as given; memory limit = request; CPU may burst to CPU_BURST x the request."""
+    return {
+        "requests": {"cpu": resources.cpu, "memory": resources.memory},
+        "limits": {"cpu": format_cpu(resources.cpu_value * CPU_BURST), "memory": resources.memory},
+    }
+
+
+def string_map(values: Mapping[str, str]) -> dict[str, str]:
+    """A copy with keys sorted, so the emitted order does not depend on the input's."""
+    return {key: values[key] for key in sorted(values)}

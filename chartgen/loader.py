@@ -1,0 +1,262 @@
+"""Reads datacenter.yaml into plain data plus a position index, refusing YAML hazards.
+
+The round-trip loader keeps line and column of every key and value. Before anything is
+constructed, the composed node graph is checked: only the YAML core tags are allowed (so
+`!!python/...` is never constructed), and the size the document would have with every alias
+expanded is bounded, so an alias bomb is refused without being expanded.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+from chartgen.problems import Problem
+
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_ALIAS_EXPANSION = 100_000
+MAX_DEPTH = 64
+
+_CORE_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")
+)
+
+Position = tuple[int, int]
+PathPart = str | int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded datacenter.yaml: plain data for validation, the ruamel tree for positions."""
+
+    source: str
+    data: dict[str, Any]
+    tree: CommentedMap
+
+    def position(self, path: Sequence[PathPart]) -> Position:
+        return position_of(self.tree, path)
+
+    def key_position(self, path: Sequence[PathPart]) -> Position:
+        """Position of the key that ends `path` (for an unknown key: the key, not its value)."""
+        parent = position_of(self.tree, path[:-1])
+        node: Any = self.tree
+        for part in path[:-1]:
+            located = _child_position(node, part)
+            if located is None:
+                return parent
+            node = located[1]
+        if isinstance(node, CommentedMap) and path and path[-1] in node:
+            return _key_position(node, str(path[-1]))
+        return parent
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    document: Document | None
+    problems: tuple[Problem, ...]
+
+
+def load_file(path: str) -> LoadResult:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as error:
+        return _fail(path, 1, 1, f"cannot read the file: {error.strerror or error}")
+    return load_bytes(raw, path)
+
+
+def load_bytes(raw: bytes, source: str) -> LoadResult:
+    if len(raw) > MAX_INPUT_BYTES:
+        return _fail(source, 1, 1, f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _offset_position(raw, error.start)
+        return _fail(source, line, column, f"not valid UTF-8 (byte 0x{raw[error.start]:02x})")
+    return load_text(text.removeprefix("\ufeff"), source)
+
+
+def load_text(text: str, source: str) -> LoadResult:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    constructor, parser = yaml.get_constructor_parser(text)
+    try:
+        node = constructor.composer.get_single_node()
+        if node is None:
+            return _fail(source, 1, 1, "file is empty: expected a datacenter document")
+        hazard = _node_hazard(node)
+        if hazard is not None:
+            return LoadResult(None, (hazard._replace_file(source),))
+        if not isinstance(node, MappingNode):
+            line, column = _mark(node)
+            return _fail(
+                source, line, column, "top level must be a mapping (apiVersion, kind, ...)"
+            )
+        tree = constructor.construct_document(node)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        said = ", ".join(str(part) for part in (error.context, error.problem) if part)
+        reason = " ".join((said or "invalid YAML").split())
+        return _fail(source, line, column, f"YAML: {reason}")
+    except YAMLError as error:
+        return _fail(source, 1, 1, f"YAML: {' '.join(str(error).split())}")
+    except RecursionError:
+        return _fail(source, 1, 1, f"nesting is deeper than {MAX_DEPTH} levels")
+    finally:
+        parser.dispose()
+    return LoadResult(Document(source, _plain(tree), tree), ())
+
+
+@dataclass(frozen=True)
+class _Hazard:
+    line: int
+    column: int
+    message: str
+
+    def _replace_file(self, source: str) -> Problem:
+        return Problem(self.line, self.column, "", self.message, file=source)
+
+
+def _node_hazard(root: Node) -> _Hazard | None:
+    """First tag, depth or alias hazard in the node graph, walking each node once.
+
+    An alias reuses its anchored node, so a node met again costs its whole subtree a second
+    time once expanded; that cost is summed without expanding anything.
+    """
+    sizes: dict[int, int] = {}
+    alias_expansion = 0
+
+    def walk(node: Node, parent: Node, depth: int) -> int:
+        nonlocal alias_expansion
+        key = id(node)
+        if key in sizes:
+            alias_expansion += sizes[key]
+            if alias_expansion > MAX_ALIAS_EXPANSION:
+                raise _Refused(
+                    parent,
+                    f"aliases would expand the document by more than {MAX_ALIAS_EXPANSION} nodes",
+                )
+            return sizes[key]
+        if depth > MAX_DEPTH:
+            raise _Refused(node, f"nesting is deeper than {MAX_DEPTH} levels")
+        if node.tag not in _CORE_TAGS:
+            raise _Refused(node, f"tag {_short_tag(node.tag)} is not allowed")
+        size = 1
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                size += walk(key_node, node, depth + 1) + walk(value_node, node, depth + 1)
+        elif isinstance(node, SequenceNode):
+            for item in node.value:
+                size += walk(item, node, depth + 1)
+        sizes[key] = size
+        return size
+
+    try:
+        walk(root, root, 0)
+    except _Refused as refused:
+        line, column = _mark(refused.node)
+        return _Hazard(line, column, refused.message)
+    return None
+
+
+class _Refused(Exception):
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+def _short_tag(tag: str | None) -> str:
+    tag = tag or "?"
+    if tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag.removeprefix("tag:yaml.org,2002:")
+    return tag
+
+
+def _mark(node: Node) -> Position:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _offset_position(raw: bytes, offset: int) -> Position:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return line, column
+
+
+def _fail(source: str, line: int, column: int, message: str) -> LoadResult:
+    return LoadResult(None, (Problem(line, column, "", message, file=source),))
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip types to plain JSON-like Python values."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return bool(value) if type(value).__name__ == "ScalarBoolean" else int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def position_of(tree: CommentedMap, path: Sequence[PathPart]) -> Position:
+    """Line and column (1-based) of the value at `path`.
+
+    Where the path leaves the document (a missing key), the position of the deepest
+    existing value is returned: the key or block that should have held it.
+    """
+    position: Position = (1, 1)
+    node: Any = tree
+    for part in path:
+        located = _child_position(node, part)
+        if located is None:
+            break
+        position, node = located
+    return position
+
+
+def _child_position(node: Any, part: PathPart) -> tuple[Position, Any] | None:
+    if isinstance(node, CommentedMap) and isinstance(part, str) and part in node:
+        child = node[part]
+        try:
+            if isinstance(child, (CommentedMap, CommentedSeq)) and child:
+                line, column = child.lc.line, child.lc.col
+            else:
+                line, column = node.lc.value(part)
+        except (KeyError, TypeError):
+            return _key_position(node, part), child
+        return (line + 1, column + 1), child
+    if isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+        child = node[part]
+        try:
+            line, column = node.lc.item(part)
+        except (KeyError, TypeError):
+            return (node.lc.line + 1, node.lc.col + 1), child
+        return (line + 1, column + 1), child
+    return None
+
+
+def _key_position(node: CommentedMap, key: str) -> Position:
+    try:
+        line, column = node.lc.key(key)
+    except (KeyError, TypeError):
+        line, column = node.lc.line, node.lc.col
+    return line + 1, column + 1

@@ -1,0 +1,460 @@
+"""Cross-field rules of the format (spec "Cross-field rules"), one function each.
+
+They run on the typed model of a schema-valid document and point back into the file
+through `Document.position`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from fractions import Fraction
+
+from chartgen.images import supported_architectures
+from chartgen.loader import Document, PathPart
+from chartgen.model import (
+    POSTGRES_RESOURCES,
+    REDIS_RESOURCES,
+    WEB_FRONT_RESOURCES,
+    Datacenter,
+    NextcloudService,
+    Node,
+    Resources,
+    Service,
+    subnet,
+)
+from chartgen.problems import Problem, Severity, format_path
+from chartgen.quantity import format_cpu, format_memory
+
+Rule = Callable[[Datacenter, Document], Iterator[Problem]]
+
+# Labels the kubelet may set on its own node (k8s.io/kubernetes pkg/kubelet/apis).
+KUBELET_LABELS = frozenset(
+    {
+        "kubernetes.io/hostname",
+        "kubernetes.io/arch",
+        "kubernetes.io/os",
+        "beta.kubernetes.io/arch",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/instance-type",
+        "node.kubernetes.io/instance-type",
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+    }
+)
+KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+RESTRICTED_NAMESPACES = ("kubernetes.io", "k8s.io")
+
+
+def _at(
+    document: Document,
+    path: Sequence[PathPart],
+    message: str,
+    severity: Severity = Severity.ERROR,
+) -> Problem:
+    line, column = document.position(path)
+    return Problem(line, column, format_path(path), message, severity, document.source)
+
+
+def _warn(document: Document, path: Sequence[PathPart], message: str) -> Problem:
+    return _at(document, path, message, Severity.WARNING)
+
+
+def _service_path(service: Service, *rest: PathPart) -> list[PathPart]:
+    return ["services", service.index, *rest]
+
+
+# Rule 1
+def control_plane_present(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    if not dc.control_planes:
+        yield _at(doc, ["nodes"], 'at least one node must have role "control-plane"')
+
+
+# Rule 2
+def names_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    groups: list[tuple[str, str, Iterable[tuple[int, str]]]] = [
+        ("nodes", "node", ((node.index, node.name) for node in dc.nodes)),
+        ("storage", "storage class", ((entry.index, entry.name) for entry in dc.storage)),
+        ("services", "service", ((service.index, service.name) for service in dc.services)),
+    ]
+    for key, what, entries in groups:
+        first: dict[str, int] = {}
+        for index, name in entries:
+            if name in first:
+                line = doc.position([key, first[name], "name"])[0]
+                yield _at(
+                    doc,
+                    [key, index, "name"],
+                    f'duplicate {what} name "{name}" (first on line {line})',
+                )
+            else:
+                first[name] = index
+
+
+# Rule 3
+def references_exist(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for entry in dc.storage:
+        if entry.local is not None and dc.node(entry.local.node) is None:
+            yield _at(
+                doc,
+                ["storage", entry.index, "local", "node"],
+                f'no node named "{entry.local.node}"',
+            )
+    for service in dc.services:
+        if isinstance(service, NextcloudService):
+            for path, volume in (
+                (["storage"], service.storage),
+                (["database", "storage"], service.database_storage),
+            ):
+                if volume.storage_class is None:
+                    if dc.storage_class(None) is None:
+                        yield _at(
+                            doc,
+                            _service_path(service, *path, "class"),
+                            "required: no storage class has default: true",
+                        )
+                elif dc.storage_class(volume.storage_class) is None:
+                    yield _at(
+                        doc,
+                        _service_path(service, *path, "class"),
+                        f'no storage class named "{volume.storage_class}"',
+                    )
+
+
+# Rule 4
+def subnets_disjoint(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    cluster = dc.cluster
+    pods, services = subnet(cluster.pod_subnet), subnet(cluster.service_subnet)
+    where = "serviceSubnet" if "serviceSubnet" in cluster.explicit else "podSubnet"
+    if pods.overlaps(services):
+        yield _at(
+            doc,
+            ["cluster", where],
+            f"podSubnet {cluster.pod_subnet} and serviceSubnet {cluster.service_subnet} overlap",
+        )
+    for node in dc.nodes:
+        address = ipaddress.IPv4Address(node.address)
+        for name, network in (("podSubnet", pods), ("serviceSubnet", services)):
+            if address in network:
+                value = cluster.pod_subnet if name == "podSubnet" else cluster.service_subnet
+                yield _at(
+                    doc,
+                    ["nodes", node.index, "address"],
+                    f"{node.address} is inside the cluster's {name} {value}",
+                )
+
+
+# Rule 5 (and the image catalog: an explicit architecture no image publishes)
+def architectures_available(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    pod_arches = {node.arch for node in dc.pod_nodes}
+    for service in dc.services:
+        supported = supported_architectures(service.type)
+        if service.architectures_explicit:
+            for position, arch in enumerate(service.architectures):
+                path = _service_path(
+                    service, "architectures", _raw_arch_index(doc, service, arch, position)
+                )
+                if arch not in supported:
+                    yield _at(
+                        doc,
+                        path,
+                        f'the images of a {service.type} service are not published for "{arch}"',
+                    )
+                elif arch not in pod_arches:
+                    yield _at(doc, path, f'no schedulable node has architecture "{arch}"')
+        if service.replicas > 0 and not runnable_nodes(dc, service):
+            if pod_arches:
+                reason = f"architectures {', '.join(service.architectures) or 'none'} allowed"
+            else:
+                reason = "no node is schedulable and free of NoSchedule/NoExecute taints"
+            yield _at(
+                doc,
+                _service_path(service, "replicas"),
+                f'no schedulable node can run "{service.name}" ({reason})',
+            )
+
+
+def _raw_arch_index(doc: Document, service: Service, arch: str, fallback: int) -> int:
+    raw = doc.data["services"][service.index].get("architectures", [])
+    return raw.index(arch) if arch in raw else fallback
+
+
+# Rule 5, continued: a local volume pins its pod to one node, which must be able to run it.
+def local_volumes_reachable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if not isinstance(service, NextcloudService) or service.replicas == 0:
+            continue
+        for path, volume in (
+            (["storage", "class"], service.storage),
+            (["database", "storage", "class"], service.database_storage),
+        ):
+            storage = dc.storage_class(volume.storage_class)
+            if storage is None or storage.local is None:
+                continue
+            node = dc.node(storage.local.node)
+            if node is not None and node not in runnable_nodes(dc, service):
+                yield _at(
+                    doc,
+                    _service_path(service, *path),
+                    f'class "{storage.name}" keeps its volumes on node "{node.name}", where '
+                    f'"{service.name}" cannot run: {_why_not_runnable(node, service)}',
+                )
+
+
+def _why_not_runnable(node: Node, service: Service) -> str:
+    if not node.schedulable:
+        return "the node is not schedulable"
+    if not node.accepts_pods:
+        return "the node has a NoSchedule or NoExecute taint"
+    allowed = ", ".join(service.architectures) or "none"
+    return f"its architecture {node.arch} is not one of the service's ({allowed})"
+
+
+def autoscaling_bounds(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if service.autoscaling is None:
+            continue
+        if service.replicas < 1:
+            yield _at(
+                doc,
+                _service_path(service, "replicas"),
+                "must be at least 1 with autoscaling (it is the minimum number of replicas)",
+            )
+        elif service.autoscaling.max_replicas <= service.replicas:
+            yield _at(
+                doc,
+                _service_path(service, "autoscaling", "maxReplicas"),
+                f"{service.autoscaling.max_replicas} must be greater than replicas "
+                f"({service.replicas})",
+            )
+
+
+# Rule 6
+def nextcloud_scaling(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if not isinstance(service, NextcloudService) or service.peak_replicas <= 1:
+            continue
+        storage = dc.storage_class(service.storage.storage_class)
+        if storage is not None and not storage.read_write_many:
+            path = _service_path(service, "storage", "class")
+            if service.storage.storage_class is None:
+                path = _service_path(service, "storage")
+            yield _at(
+                doc,
+                path,
+                f'"{storage.name}" is a {storage.type} class (ReadWriteOnce only); '
+                f"{service.peak_replicas} replicas share their data volume and need "
+                "ReadWriteMany (an nfs class)",
+            )
+        if not service.redis:
+            yield _at(
+                doc,
+                _service_path(service, "redis"),
+                "must not be false with more than one replica: sessions and file locks "
+                "are shared through Redis",
+            )
+
+
+# Rule 7
+def node_labels_allowed(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for node in dc.nodes:
+        for key in node.labels:
+            if not kubelet_may_set(key):
+                yield _at(
+                    doc,
+                    ["nodes", node.index, "labels", key],
+                    f'label "{key}" is in a namespace reserved for Kubernetes; the kubelet '
+                    "refuses to set it (use your own prefix, e.g. example.com/...)",
+                )
+
+
+def kubelet_may_set(key: str) -> bool:
+    if "/" not in key:
+        return True
+    namespace = key.split("/", 1)[0]
+    restricted = any(
+        namespace == ns or namespace.endswith("." + ns) for ns in RESTRICTED_NAMESPACES
+    )
+    if not restricted or key in KUBELET_LABELS:
+        return True
+    return any(namespace == ns or namespace.endswith("." + ns) for ns in KUBELET_LABEL_NAMESPACES)
+
+
+# Rule 8
+def one_default_storage_class(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    defaults = [entry for entry in dc.storage if entry.default]
+    for extra in defaults[1:]:
+        yield _at(
+            doc,
+            ["storage", extra.index, "default"],
+            f'only one storage class may be default; "{defaults[0].name}" already is',
+        )
+
+
+# Rule 9
+def placement_fits(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if service.replicas == 0:
+            continue
+        nodes = eligible_nodes(dc, service)
+        if not nodes or all(node.capacity is None for node in nodes):
+            continue
+        pod = main_pod_requests(service)
+        if any(_fits(pod, node) for node in nodes):
+            continue
+        largest = ", ".join(
+            f"{node.name} cpu {node.capacity.cpu} memory {node.capacity.memory}"
+            for node in nodes
+            if node.capacity is not None
+        )
+        path = (
+            _service_path(service, "resources")
+            if _has(doc, service, "resources")
+            else _service_path(service)
+        )
+        yield _at(
+            doc,
+            path,
+            f"one pod requests cpu {format_cpu(pod[0])}, memory {format_memory(pod[1])}, "
+            f"more than any node it may run on offers ({largest})",
+        )
+
+
+def capacity_total(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    pod_nodes = dc.pod_nodes
+    if not pod_nodes or any(node.capacity is None for node in pod_nodes):
+        return
+    offered_cpu = sum((node.capacity.cpu_value for node in pod_nodes if node.capacity), Fraction(0))
+    offered_memory = sum(
+        (node.capacity.memory_value for node in pod_nodes if node.capacity), Fraction(0)
+    )
+    wanted_cpu, wanted_memory = Fraction(0), Fraction(0)
+    for service in dc.services:
+        for requests, count in workload_requests(service):
+            wanted_cpu += requests.cpu_value * count
+            wanted_memory += requests.memory_value * count
+    if wanted_cpu > offered_cpu or wanted_memory > offered_memory:
+        yield _warn(
+            doc,
+            ["services"],
+            f"the services request cpu {format_cpu(wanted_cpu)}, "
+            f"memory {format_memory(wanted_memory)} at full scale; "
+            f"the schedulable nodes offer cpu {format_cpu(offered_cpu)}, "
+            f"memory {format_memory(offered_memory)}",
+        )
+
+
+# Warnings: single points of failure and risky storage
+def single_points_of_failure(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if service.replicas == 0:
+            continue
+        if service.replicas == 1 and service.autoscaling is None:
+            path = (
+                _service_path(service, "replicas")
+                if _has(doc, service, "replicas")
+                else _service_path(service)
+            )
+            yield _warn(doc, path, f'"{service.name}" runs 1 replica: a single point of failure')
+            continue
+        nodes = eligible_nodes(dc, service)
+        if len(nodes) == 1:
+            yield _warn(
+                doc,
+                _service_path(service),
+                f'all pods of "{service.name}" can only run on node "{nodes[0].name}": '
+                "a single point of failure",
+            )
+
+
+def database_storage(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if not isinstance(service, NextcloudService) or service.replicas == 0:
+            continue
+        storage = dc.storage_class(service.database_storage.storage_class)
+        if service.peak_replicas > 1:
+            where = f' on node "{storage.local.node}"' if storage and storage.local else ""
+            yield _warn(
+                doc,
+                _service_path(service, "database"),
+                f'the PostgreSQL of "{service.name}" runs one instance{where}: a single point '
+                f"of failure behind its {service.peak_replicas} replicas",
+            )
+        if storage is not None and storage.type == "nfs":
+            yield _warn(
+                doc,
+                _service_path(service, "database", "storage"),
+                f'PostgreSQL data on NFS class "{storage.name}": NFS locking and fsync '
+                "semantics risk corruption and slow the database; prefer a local class",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    control_plane_present,
+    names_unique,
+    references_exist,
+    subnets_disjoint,
+    architectures_available,
+    local_volumes_reachable,
+    autoscaling_bounds,
+    nextcloud_scaling,
+    node_labels_allowed,
+    one_default_storage_class,
+    placement_fits,
+    capacity_total,
+    single_points_of_failure,
+    database_storage,
+)
+
+
+def rule_problems(dc: Datacenter, doc: Document) -> list[Problem]:
+    return [problem for rule in RULES for problem in rule(dc, doc)]
+
+
+# Placement helpers, shared with the renderer's affinity.
+def runnable_nodes(dc: Datacenter, service: Service) -> tuple[Node, ...]:
+    """Nodes whose architecture the service allows and that accept its pods."""
+    return tuple(node for node in dc.pod_nodes if node.arch in service.architectures)
+
+
+def eligible_nodes(dc: Datacenter, service: Service) -> tuple[Node, ...]:
+    """Nodes the service's main pods may land on, local data volumes included."""
+    nodes = runnable_nodes(dc, service)
+    if isinstance(service, NextcloudService):
+        storage = dc.storage_class(service.storage.storage_class)
+        if storage is not None and storage.local is not None:
+            nodes = tuple(node for node in nodes if node.name == storage.local.node)
+    return nodes
+
+
+def main_pod_requests(service: Service) -> tuple[Fraction, Fraction]:
+    requests = [service.resources]
+    if isinstance(service, NextcloudService):
+        requests.append(WEB_FRONT_RESOURCES)
+    return (
+        sum((entry.cpu_value for entry in requests), Fraction(0)),
+        sum((entry.memory_value for entry in requests), Fraction(0)),
+    )
+
+
+def workload_requests(service: Service) -> list[tuple[Resources, int]]:
+    """Requests of every pod the service runs at full scale."""
+    workloads = [(service.resources, service.peak_replicas)]
+    if isinstance(service, NextcloudService):
+        workloads.append((WEB_FRONT_RESOURCES, service.peak_replicas))
+        workloads.append((POSTGRES_RESOURCES, 1))
+        if service.redis:
+            workloads.append((REDIS_RESOURCES, 1))
+    return workloads
+
+
+def _fits(pod: tuple[Fraction, Fraction], node: Node) -> bool:
+    if node.capacity is None:
+        return True
+    return pod[0] <= node.capacity.cpu_value and pod[1] <= node.capacity.memory_value
+
+
+def _has(doc: Document, service: Service, key: str) -> bool:
+    return key in doc.data["services"][service.index]

@@ -1,0 +1,175 @@
+"""The JSON Schema (the single source of the structural rules) and its problems."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from chartgen.loader import Document
+from chartgen.problems import Problem, format_path
+
+SCHEMA_FILE = "datacenter.schema.json"
+
+
+@functools.cache
+def schema_text() -> str:
+    return (resources.files("chartgen.schemas") / SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    schema = json.loads(schema_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_problems(document: Document) -> list[Problem]:
+    problems: dict[tuple[str, str], Problem] = {}
+    for error in _validator().iter_errors(document.data):
+        for leaf in _leaves(error):
+            path, message = _describe(leaf)
+            parts = list(leaf.absolute_path) + _missing_key(leaf)
+            if leaf.validator == "additionalProperties":
+                line, column = document.key_position(parts)
+            else:
+                line, column = document.position(parts)
+            problems.setdefault(
+                (path, message), Problem(line, column, path, message, file=document.source)
+            )
+    return list(problems.values())
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """The errors worth showing: for anyOf/oneOf, the best-matching alternative."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        # An alternative that failed only on type is the wrong alternative, not the error.
+        typed = [sub for sub in error.context if sub.validator != "type" or sub.relative_path]
+        match = best_match(typed or error.context)
+        if match is not None and _is_type_only(error):
+            yield error
+            return
+        if match is not None:
+            yield from _leaves(match)
+            return
+    yield error
+
+
+def _is_type_only(error: ValidationError) -> bool:
+    """Every alternative failed on type alone: one message naming them all reads best."""
+    return all(sub.validator == "type" and not sub.relative_path for sub in error.context or ())
+
+
+def _missing_key(error: ValidationError) -> list[str]:
+    """The key a problem is about when it is not in error.path: missing or unknown."""
+    if error.validator == "required":
+        return [_required_name(error)]
+    if error.validator == "additionalProperties":
+        return [_unknown_name(error)]
+    return []
+
+
+def _unknown_name(error: ValidationError) -> str:
+    schema: Any = error.schema
+    allowed = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    return next((str(key) for key in instance if key not in allowed), "")
+
+
+def _required_name(error: ValidationError) -> str:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    required: Any = error.validator_value
+    for name in required:
+        if name not in instance:
+            return str(name)
+    return ""
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    parts: list[str | int] = list(error.absolute_path)
+    kind = error.validator
+    value = error.instance
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "required":
+        return format_path([*parts, _required_name(error)]), "required field is missing"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        allowed = sorted(schema.get("properties", {}))
+        name = _unknown_name(error)
+        hint = difflib.get_close_matches(name, allowed, n=1)
+        suggestion = f'; did you mean "{hint[0]}"?' if hint else f" (allowed: {', '.join(allowed)})"
+        return format_path([*parts, name]), f"unknown field{suggestion}"
+    path = format_path(parts)
+    if kind == "type" or (kind in ("anyOf", "oneOf") and _is_type_only(error)):
+        expected = _expected_types(error)
+        return path, f"expected {expected}, got {_json_type(value)} {_show(value)}"
+    if kind == "const":
+        return path, f"must be {_show(error.validator_value)}, not {_show(value)}"
+    if kind == "enum":
+        options_value: Any = error.validator_value
+        options = ", ".join(_show(option) for option in options_value)
+        return path, f"{_show(value)} is not one of {options}"
+    if kind == "pattern" or kind == "format":
+        title = schema.get("title", "the expected format")
+        return path, f"{_show(value)} is not a valid {title}"
+    if kind == "maxLength":
+        return path, f"{_show(value)} is longer than {error.validator_value} characters"
+    if kind == "minItems":
+        return path, f"must have at least {error.validator_value} item(s)"
+    if kind == "minProperties":
+        return path, "must not be empty"
+    if kind == "uniqueItems":
+        return path, "items must be unique"
+    if kind == "not" and kind in schema and "const" in schema["not"]:
+        return path, f"{_show(value)} is not allowed"
+    if kind == "not" and "required" in schema.get("not", {}):
+        return path, f"{_show(schema['not']['required'][0])} is not allowed for this type"
+    return path, error.message
+
+
+def _expected_types(error: ValidationError) -> str:
+    types: Any
+    if error.validator == "type":
+        types = error.validator_value
+    else:
+        types = [sub.validator_value for sub in error.context or ()]
+    flat: list[str] = []
+    for entry in types if isinstance(types, list) else [types]:
+        for name in entry if isinstance(entry, list) else [entry]:
+            if str(name) not in flat:
+                flat.append(str(name))
+    return " or ".join(_article(name) for name in flat)
+
+
+def _article(type_name: str) -> str:
+    return {"object": "a mapping", "array": "a list", "integer": "an integer"}.get(
+        type_name, f"a {type_name}"
+    )
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "mapping"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return json.dumps(value, ensure_ascii=False)

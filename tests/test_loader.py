@@ -1,0 +1,108 @@
+"""The loader: positions of values, and the YAML hazards it refuses."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chartgen.loader import Document, load_bytes, load_text
+
+TEXT = """\
+top: 1
+block:
+  - {name: a, items: [x, y]}
+  - name: b
+    nested:
+      deep: true
+empty: {}
+"""
+
+
+def _document(text: str = TEXT) -> Document:
+    loaded = load_text(text, "f.yaml")
+    assert loaded.document is not None, loaded.problems
+    return loaded.document
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (["top"], (1, 6)),
+        (["block"], (3, 3)),
+        (["block", 0], (3, 5)),
+        (["block", 0, "name"], (3, 12)),
+        (["block", 0, "items", 1], (3, 26)),
+        (["block", 1, "name"], (4, 11)),
+        (["block", 1, "nested", "deep"], (6, 13)),
+        (["empty"], (7, 8)),
+    ],
+)
+def test_position_of_existing_values(path: list[str | int], expected: tuple[int, int]) -> None:
+    assert _document().position(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (["block", 1, "missing"], (4, 5)),  # the block that should hold the key
+        (["block", 0, "missing"], (3, 5)),  # a flow mapping
+        (["block", 7, "name"], (3, 3)),  # an index past the end: the list
+        (["absent", "deeper"], (1, 1)),  # nothing of the path exists: the document
+    ],
+)
+def test_position_of_missing_values_is_the_enclosing_block(
+    path: list[str | int], expected: tuple[int, int]
+) -> None:
+    assert _document().position(path) == expected
+
+
+def test_key_position_points_at_the_key() -> None:
+    assert _document().key_position(["block", 1, "nested"]) == (5, 5)
+
+
+def test_plain_data_has_no_ruamel_types() -> None:
+    data = _document("a: &x true\nb: *x\nc: 0x10\nd: 2024-01-02\n").data
+    assert data == {"a": True, "b": True, "c": 16, "d": "2024-01-02"}
+    assert type(data["a"]) is bool
+    assert type(data["c"]) is int
+
+
+def test_merge_keys_are_resolved() -> None:
+    data = _document("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n").data
+    assert data["c"] == {"x": 1, "y": 2}
+
+
+def test_byte_order_mark_is_accepted() -> None:
+    loaded = load_bytes("\ufeffa: 1\n".encode(), "f.yaml")
+    assert loaded.document is not None
+    assert loaded.document.data == {"a": 1}
+
+
+def test_alias_bomb_is_refused_quickly_without_expansion() -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, current in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{current}: &{current} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    started = time.perf_counter()
+    loaded = load_text("\n".join(lines) + "\n", "bomb.yaml")
+    assert time.perf_counter() - started < 1.0
+    assert loaded.document is None
+    assert "aliases would expand" in loaded.problems[0].message
+
+
+def test_moderate_alias_reuse_is_fine() -> None:
+    loaded = load_text("x: &x {a: 1}\ny: *x\nz: *x\n", "f.yaml")
+    assert loaded.document is not None
+    assert loaded.document.data["z"] == {"a": 1}
+
+
+def test_very_deep_nesting_is_a_problem_not_a_recursion_error() -> None:
+    loaded = load_text("a: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml")
+    assert loaded.document is None
+    assert "nesting" in loaded.problems[0].message
+
+
+def test_oversized_input_is_refused() -> None:
+    loaded = load_bytes(b"a: 1\n" + b"#" * (9 * 1024 * 1024), "big.yaml")
+    assert loaded.document is None
+    assert "larger than" in loaded.problems[0].message
