@@ -22,7 +22,7 @@ _SKIPPED = frozenset({"__init__.py", "__pycache__"})
 @functools.cache
 def blueprint_files(name: str) -> tuple[tuple[PurePosixPath, bytes], ...]:
     """Every file of a blueprint, sorted by path (read once per process)."""
-    root = resources.files("chartgen.blueprints") / name
+    root = resources.files("chartgen.blueprint_data") / name
     if not root.is_dir():
         raise LookupError(f"no blueprint named {name!r}")
     found: list[tuple[PurePosixPath, bytes]] = []

@@ -1,0 +1,241 @@
+"""Writes a rendered tree into the output folder, GitOps-safe.
+
+- The new tree is built beside the old one and swapped in (an atomic exchange where the
+  kernel offers one), so a crash or an error leaves the old folder whole.
+- A manifest records every file chartgen owns with its sha256. Owned files no longer produced
+  are pruned; files chartgen does not own are never touched; unchanged files keep their inode
+  and mtime; an owned file edited by hand stops the build unless `force`.
+- `check_tree` compares without writing, for `build --check`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from chartgen.errors import OperationFailed
+
+MANIFEST = PurePosixPath(".chartgen-manifest.json")
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+Tree = Mapping[PurePosixPath, bytes]
+
+
+@dataclass(frozen=True)
+class Difference:
+    path: PurePosixPath
+    reason: str  # "stale", "missing", "extra", "edited by hand", "not owned"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: tuple[PurePosixPath, ...]
+    pruned: tuple[PurePosixPath, ...]
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.pruned)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest_bytes(files: Tree) -> bytes:
+    owned = {str(path): sha256(data) for path, data in sorted(files.items())}
+    document = {"generator": "chartgen", "files": owned}
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
+def with_manifest(files: Tree) -> dict[PurePosixPath, bytes]:
+    tree = dict(files)
+    tree[MANIFEST] = manifest_bytes(files)
+    return tree
+
+
+def read_manifest(out: Path) -> dict[PurePosixPath, str]:
+    path = out / MANIFEST
+    try:
+        document = json.loads(path.read_bytes())
+        files = document["files"]
+        return {PurePosixPath(name): str(digest) for name, digest in files.items()}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise OperationFailed(f"{path} is unreadable ({error}); remove it to rebuild") from error
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        return None
+
+
+def check_tree(out: Path, files: Tree) -> list[Difference]:
+    """How `out` differs from what a build would write (empty: up to date)."""
+    recover_interrupted_swap(out)
+    owned = read_manifest(out)
+    differences: list[Difference] = []
+    for path, data in sorted(with_manifest(files).items()):
+        current = _read(out / path)
+        if current is None:
+            differences.append(Difference(path, "missing"))
+        elif current != data:
+            edited = path in owned and sha256(current) != owned[path]
+            differences.append(Difference(path, "edited by hand" if edited else "stale"))
+    for path in sorted(set(owned) - set(files)):
+        if (out / path).exists():
+            differences.append(Difference(path, "extra"))
+    return differences
+
+
+def write_tree(out: Path, files: Tree, *, force: bool = False) -> WriteResult:
+    recover_interrupted_swap(out)
+    tree = with_manifest(files)
+    owned = read_manifest(out)
+    _refuse_conflicts(out, tree, owned, force)
+    pruned = tuple(sorted(path for path in set(owned) - set(tree) if (out / path).exists()))
+    written = tuple(sorted(path for path, data in tree.items() if _read(out / path) != data))
+    unchanged = len(tree) - len(written)
+    if not written and not pruned:
+        return WriteResult((), (), unchanged)
+    staging, _old = _siblings(out)
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(mode=DIR_MODE, parents=True)
+    try:
+        if out.is_dir():
+            _link_kept_files(out, staging, set(tree) | set(owned))
+        for path, data in tree.items():
+            _place(out / path, staging / path, data)
+        _swap_in(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return WriteResult(written, pruned, unchanged)
+
+
+def _refuse_conflicts(
+    out: Path, tree: Tree, owned: Mapping[PurePosixPath, str], force: bool
+) -> None:
+    if force:
+        return
+    problems: list[str] = []
+    for path in sorted(set(tree) | set(owned)):
+        if path == MANIFEST:
+            continue
+        current = _read(out / path)
+        if current is None or current == tree.get(path):
+            continue
+        if path in owned and sha256(current) != owned[path]:
+            problems.append(f"{out / path}: edited by hand since chartgen wrote it")
+        elif path not in owned and path in tree:
+            problems.append(f"{out / path}: exists and was not written by chartgen")
+    if problems:
+        listing = "\n  ".join(problems)
+        raise OperationFailed(
+            f"refusing to overwrite:\n  {listing}\n"
+            "move your changes into the datacenter file, or rebuild with --force"
+        )
+
+
+def _siblings(out: Path) -> tuple[Path, Path]:
+    parent = out.absolute().parent
+    return parent / f".{out.name}.chartgen-new", parent / f".{out.name}.chartgen-old"
+
+
+def recover_interrupted_swap(out: Path) -> None:
+    """Puts the old tree back if a previous build stopped between its two renames."""
+    staging, old = _siblings(out)
+    if old.exists():
+        if out.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(out)
+    if staging.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _link_kept_files(out: Path, staging: Path, produced: set[PurePosixPath]) -> None:
+    """Hard-links into the staging tree every file the new tree does not replace or prune."""
+    for folder, subfolders, names in os.walk(out, followlinks=False):
+        relative = Path(folder).relative_to(out)
+        for name in subfolders:
+            source = Path(folder) / name
+            if source.is_symlink():
+                _copy_symlink(source, staging / relative / name)
+        for name in names:
+            source = Path(folder) / name
+            path = PurePosixPath(*relative.parts, name)
+            if path in produced:
+                continue
+            target = staging / relative / name
+            target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            if source.is_symlink():
+                _copy_symlink(source, target)
+            else:
+                os.link(source, target)
+
+
+def _copy_symlink(source: Path, target: Path) -> None:
+    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    target.symlink_to(source.readlink())
+
+
+def _place(current: Path, target: Path, data: bytes) -> None:
+    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if _read(current) == data:
+        os.link(current, target)  # unchanged: same inode, same mtime
+        return
+    with open(target, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    target.chmod(FILE_MODE)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    if not out.exists():
+        staging.rename(out)
+        return
+    if _exchange(staging, out):
+        shutil.rmtree(staging)
+        return
+    _staging, old = _siblings(out)
+    out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(old)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swaps two paths (Linux renameat2); False where that is not available."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
+        return False
+    raise OperationFailed(f"cannot swap {first} into {second}: {os.strerror(ctypes.get_errno())}")
