@@ -121,7 +121,26 @@ def validate(file: str) -> None:
 @handles_errors
 def build(file: str, output: str, check: bool, force: bool) -> None:
     """Validate FILE, then write the Helm charts and kubeadm files into the output folder."""
-    _validated(file)
+    from chartgen.build import build as build_tree
+
+    result = build_tree(file, Path(output), check=check, force=force)
+    _print_problems(result.warnings)
+    if check:
+        for difference in result.differences:
+            click.echo(f"{Path(output) / difference.path}: {difference.reason}", err=True)
+        if result.differences:
+            click.echo(f"chartgen: {output} is not what `chartgen build {file}` writes", err=True)
+            sys.exit(1)
+        click.echo(f"{output} is up to date")
+        return
+    written = result.written
+    if written is None or not written.changed:
+        click.echo(f"{output} is up to date")
+        return
+    click.echo(
+        f"{output}: {len(written.written)} written, {len(written.pruned)} pruned, "
+        f"{written.unchanged} unchanged"
+    )
 
 
 @main.command()
@@ -141,3 +160,39 @@ def init(file: Path) -> None:
 
     for written in write_example(file):
         click.echo(f"wrote {written}")
+
+
+@main.command("join-config")
+@click.argument("node")
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    default=DEFAULT_FILE,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="The datacenter file.",
+)
+@click.option("--token", required=True, help="Bootstrap token (`kubeadm token create`).")
+@click.option("--ca-cert-hash", required=True, help="sha256:<hex> of the cluster CA's public key.")
+@click.option(
+    "--certificate-key",
+    default=None,
+    help="Key of the uploaded control-plane certificates (control-plane joins only).",
+)
+@handles_errors
+def join_config(
+    node: str, file: str, token: str, ca_cert_hash: str, certificate_key: str | None
+) -> None:
+    """Print the complete kubeadm join file of NODE, secrets filled in, to stdout only.
+
+    The files under generated/kubeadm/ hold placeholders instead of the bootstrap token, the
+    CA certificate hash and the certificate key, which exist only once the cluster does.
+    """
+    from chartgen.kubeadm import join_config as render_join_config
+
+    validation = _validated(file)
+    click.echo(
+        render_join_config(validation.datacenter, node, token, ca_cert_hash, certificate_key),
+        nl=False,
+    )

@@ -13,7 +13,7 @@ from chartgen.cli import main
 from chartgen.validate import validate_file
 from tests.conftest import REPO
 
-COMMANDS = ["validate", "build", "schema", "init"]
+COMMANDS = ["validate", "build", "schema", "init", "join-config"]
 
 
 def test_main_help_snapshot(runner: CliRunner, snapshot_text: SnapshotAssertion) -> None:
@@ -117,3 +117,32 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert "Usage:" in done.stdout
+
+
+TOKEN = "abcdef.0123456789abcdef"
+CA_HASH = "sha256:" + "ab" * 32
+SECRETS = ["--token", TOKEN, "--ca-cert-hash", CA_HASH]
+
+
+def test_join_config_prints_a_worker_join_file_with_its_secrets(runner: CliRunner) -> None:
+    result = runner.invoke(
+        main,
+        ["join-config", "worker1", "-f", str(REPO / "datacenter.yaml"), *SECRETS],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "kind: JoinConfiguration" in result.stdout
+    assert f"token: {TOKEN}" in result.stdout
+    assert CA_HASH in result.stdout
+    assert "REPLACE_WITH" not in result.stdout
+
+
+def test_join_config_refuses_an_unknown_node(runner: CliRunner) -> None:
+    result = runner.invoke(
+        main,
+        ["join-config", "worker9", "-f", str(REPO / "datacenter.yaml"), *SECRETS],
+    )
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "chartgen: unknown node 'worker9'; nodes that join: worker1, worker2"
+    )

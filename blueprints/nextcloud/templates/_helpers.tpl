@@ -1,0 +1,184 @@
+{{/*
+Name of the chart, or nameOverride.
+*/}}
+{{- define "nextcloud.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name, truncated at 63 characters (DNS label). A release name that
+contains the chart name is used as is.
+*/}}
+{{- define "nextcloud.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Prefix of the component names (`<prefix>-postgresql`, `<prefix>-cron`, ...): the full name cut
+to 41 characters, so that a StatefulSet or CronJob name plus its suffix stays within 52.
+*/}}
+{{- define "nextcloud.prefix" -}}
+{{- include "nextcloud.fullname" . | trunc 41 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Chart name and version, for the helm.sh/chart label.
+*/}}
+{{- define "nextcloud.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels of every object.
+*/}}
+{{- define "nextcloud.labels" -}}
+helm.sh/chart: {{ include "nextcloud.chart" . }}
+{{ include "nextcloud.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: chartgen
+{{- end }}
+
+{{/*
+Selector labels of the release (every component adds app.kubernetes.io/component).
+*/}}
+{{- define "nextcloud.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "nextcloud.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Object names.
+*/}}
+{{- define "nextcloud.dataClaim" -}}
+{{- printf "%s-data" (include "nextcloud.prefix" .) }}
+{{- end }}
+
+{{- define "nextcloud.postgresql" -}}
+{{- printf "%s-postgresql" (include "nextcloud.prefix" .) }}
+{{- end }}
+
+{{- define "nextcloud.redis" -}}
+{{- printf "%s-redis" (include "nextcloud.prefix" .) }}
+{{- end }}
+
+{{/*
+The Secret holding the passwords: the user's, or the one the hook Job creates.
+*/}}
+{{- define "nextcloud.credentialsSecret" -}}
+{{- if .Values.credentials.existingSecret }}
+{{- .Values.credentials.existingSecret }}
+{{- else }}
+{{- printf "%s-credentials" (include "nextcloud.prefix" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+A PHP single-quoted string literal.
+*/}}
+{{- define "nextcloud.phpString" -}}
+{{- printf "'%s'" (. | toString | replace "\\" "\\\\" | replace "'" "\\'") }}
+{{- end }}
+
+{{/*
+Image reference of an {repository, tag} value.
+*/}}
+{{- define "nextcloud.image" -}}
+{{- printf "%s:%s" .repository .tag }}
+{{- end }}
+
+{{/*
+The effective number of Nextcloud pods that may run at once.
+*/}}
+{{- define "nextcloud.scaled" -}}
+{{- if or (gt (int .Values.replicaCount) 1) (and .Values.autoscaling.enabled (gt (int .Values.autoscaling.maxReplicas) 1)) }}true{{- end }}
+{{- end }}
+
+{{/*
+Environment shared by every container running Nextcloud's PHP (FPM, cron, upgrade Job):
+database settings for the image's installer, the admin account, and Redis. Passwords come
+from the credentials Secret. REDIS_HOST is deliberately not set: the image's entrypoint would
+then write into /usr/local/etc, which uid 33 cannot; chartgen configures Redis itself.
+*/}}
+{{- define "nextcloud.env" -}}
+- name: POSTGRES_HOST
+  value: {{ include "nextcloud.postgresql" . | quote }}
+- name: POSTGRES_DB
+  value: {{ .Values.postgresql.database | quote }}
+- name: POSTGRES_USER
+  value: {{ .Values.postgresql.username | quote }}
+- name: POSTGRES_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "nextcloud.credentialsSecret" . }}
+      key: postgres-password
+- name: NEXTCLOUD_ADMIN_USER
+  value: {{ .Values.nextcloud.adminUser | quote }}
+- name: NEXTCLOUD_ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "nextcloud.credentialsSecret" . }}
+      key: admin-password
+- name: NEXTCLOUD_TRUSTED_DOMAINS
+  value: {{ .Values.nextcloud.host | quote }}
+- name: PHP_MEMORY_LIMIT
+  value: {{ .Values.php.memoryLimit | quote }}
+- name: PHP_UPLOAD_LIMIT
+  value: {{ .Values.php.uploadLimit | quote }}
+{{- if .Values.redis.enabled }}
+- name: CHARTGEN_REDIS_HOST
+  value: {{ include "nextcloud.redis" . | quote }}
+- name: CHARTGEN_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "nextcloud.credentialsSecret" . }}
+      key: redis-password
+{{- end }}
+{{- end }}
+
+{{/*
+Pod-level scheduling of the Nextcloud, cron and upgrade pods.
+*/}}
+{{- define "nextcloud.appScheduling" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volumes of a pod running Nextcloud's PHP: the data claim, the config ConfigMap and /tmp.
+*/}}
+{{- define "nextcloud.appVolumes" -}}
+- name: html
+  persistentVolumeClaim:
+    claimName: {{ include "nextcloud.dataClaim" . }}
+- name: config
+  configMap:
+    name: {{ include "nextcloud.prefix" . }}-config
+- name: tmp
+  emptyDir: {}
+{{- end }}

@@ -1,0 +1,61 @@
+"""The nginx chart: values for the `nginx` blueprint from one nginx service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chartgen.charts import ChartSource
+from chartgen.charts.common import arch_affinity, resource_block, string_map
+from chartgen.images import NGINX
+from chartgen.model import Datacenter, NginxService
+
+BLUEPRINT = "nginx"
+DEFAULT_SERVICE_PORT = 80
+
+
+def chart_source(dc: Datacenter, service: NginxService) -> ChartSource:
+    """The chart of one nginx service (user data only ever lands in these values)."""
+    repository, tag = (
+        (service.image.repository, service.image.tag)
+        if service.image
+        else (NGINX.repository, NGINX.tag)
+    )
+    values: dict[str, Any] = {
+        "replicaCount": service.replicas,
+        "image": {"repository": repository, "tag": tag},
+        "podAnnotations": string_map(service.annotations),
+        "page": {"title": f"{service.name} ({dc.cluster.name})"},
+        "service": {"port": service.expose.port if service.expose else DEFAULT_SERVICE_PORT},
+        "ingress": _ingress(service),
+        "resources": resource_block(service.resources),
+        "autoscaling": _autoscaling(service),
+        # Spread and a drain-friendly budget only mean something once there can be 2 pods.
+        "podDisruptionBudget": {"enabled": service.peak_replicas > 1},
+        "topologySpread": {"enabled": service.peak_replicas > 1},
+        "affinity": arch_affinity(service.architectures),
+        # The test pod needs busybox wget, which an overriding image may lack: keep the catalog's.
+        "test": {"image": {"repository": NGINX.repository, "tag": NGINX.tag}},
+    }
+    return ChartSource(blueprint=BLUEPRINT, values=values, app_version=app_version(tag))
+
+
+def app_version(tag: str) -> str:
+    """The application version of an image tag: "1.29.1-alpine" -> "1.29.1"."""
+    version, _, _variant = tag.partition("-")
+    return version or tag
+
+
+def _ingress(service: NginxService) -> dict[str, Any]:
+    host = service.expose.host if service.expose else None
+    return {"enabled": host is not None, "host": host or ""}
+
+
+def _autoscaling(service: NginxService) -> dict[str, Any]:
+    if service.autoscaling is None:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "minReplicas": service.replicas,
+        "maxReplicas": service.autoscaling.max_replicas,
+        "targetCPUUtilizationPercentage": service.autoscaling.cpu_percent,
+    }

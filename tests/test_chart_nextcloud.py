@@ -1,0 +1,586 @@
+"""The Nextcloud stack chart: behaviour of `helm template` on charts generated from datacenters."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from chartgen import images
+from chartgen.charts.nextcloud import chart_source, fpm_pool, nextcloud_version
+from chartgen.cli import main
+from chartgen.model import Datacenter, NextcloudService
+from chartgen.validate import validate_file
+from tests.conftest import CASES, REPO
+
+HELM = os.environ.get("CHARTGEN_HELM") or str(REPO / ".tools" / "bin" / "helm")
+ROOT = REPO / "datacenter.yaml"
+ARM_MIX = CASES / "valid" / "arm32-amd64-nextcloud-nginx" / "datacenter.yaml"
+MI = 2**20
+
+# One replica, data on a local default class, redis left to its default (off with one pod).
+SMALL = """\
+apiVersion: chartgen/v1
+kind: Datacenter
+metadata: {name: lab}
+cluster: {kubernetesVersion: "1.31.4"}
+nodes:
+  - {name: cp, role: control-plane, arch: amd64, address: 192.168.1.10}
+  - {name: w1, role: worker, arch: arm64, address: 192.168.1.11}
+storage:
+  - {name: disk, type: local, local: {node: w1, path: /srv}, default: true}
+services:
+  - name: solo
+    type: nextcloud
+    host: solo.lab.example
+    namespace: office
+    resources: {cpu: 500m, memory: 2Gi}
+    storage: {size: 5Gi}
+    database: {storage: {size: 1Gi}}
+"""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    chart: Path
+    service: NextcloudService
+    manifest: str
+    objects: tuple[dict[str, Any], ...]
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return [item for item in self.objects if item["kind"] == kind]
+
+    def named(self, kind: str, name: str) -> dict[str, Any]:
+        found = [item for item in self.all(kind) if item["metadata"]["name"] == name]
+        assert len(found) == 1, f"{len(found)} {kind} named {name}"
+        return found[0]
+
+    def pod_specs(self) -> dict[str, dict[str, Any]]:
+        """Every pod spec of the chart, by workload."""
+        specs = {
+            f"{item['kind']}/{item['metadata']['name']}": item["spec"]["template"]["spec"]
+            for item in self.objects
+            if item["kind"] in ("Deployment", "StatefulSet", "Job")
+        }
+        for item in self.all("CronJob"):
+            specs[f"CronJob/{item['metadata']['name']}"] = item["spec"]["jobTemplate"]["spec"][
+                "template"
+            ]["spec"]
+        for item in self.all("Pod"):
+            specs[f"Pod/{item['metadata']['name']}"] = item["spec"]
+        return specs
+
+
+def helm(*args: str) -> str:
+    done = subprocess.run([HELM, *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def documents(manifest: str) -> tuple[dict[str, Any], ...]:
+    return tuple(item for item in YAML(typ="safe", pure=True).load_all(manifest) if item)
+
+
+def load(path: Path) -> Datacenter:
+    validation = validate_file(str(path))
+    assert validation.datacenter is not None, [p.format() for p in validation.problems]
+    return validation.datacenter
+
+
+def service_of(dc: Datacenter, name: str) -> NextcloudService:
+    service = next(entry for entry in dc.services if entry.name == name)
+    assert isinstance(service, NextcloudService)
+    return service
+
+
+def render(datacenter: Path, name: str, out: Path, *helm_args: str) -> Rendered:
+    result = CliRunner().invoke(main, ["build", str(datacenter), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    service = service_of(load(datacenter), name)
+    chart = out / "charts" / name
+    manifest = helm("template", name, str(chart), "--namespace", service.namespace, *helm_args)
+    return Rendered(chart, service, manifest, documents(manifest))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    return render(ROOT, "cloud", tmp_path_factory.mktemp("root") / "generated")
+
+
+@pytest.fixture(scope="module")
+def arm_mix(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    return render(ARM_MIX, "files", tmp_path_factory.mktemp("arm") / "generated")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    folder = tmp_path_factory.mktemp("small")
+    (folder / "datacenter.yaml").write_text(SMALL, encoding="utf-8")
+    return render(folder / "datacenter.yaml", "solo", folder / "generated")
+
+
+def arches(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """The required node affinity of a pod spec, as {label: values}."""
+    terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    (term,) = terms["nodeSelectorTerms"]
+    return {expr["key"]: expr["values"] for expr in term["matchExpressions"]}
+
+
+def container(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(item for item in spec["containers"] if item["name"] == name)
+
+
+def app_spec(rendered: Rendered) -> dict[str, Any]:
+    spec: dict[str, Any] = rendered.named("Deployment", rendered.service.name)["spec"]
+    return spec
+
+
+def config(rendered: Rendered, key: str, name: str = "") -> str:
+    configmap = rendered.named("ConfigMap", name or f"{rendered.service.name}-config")
+    return str(configmap["data"][key])
+
+
+# --- the chart and its values ------------------------------------------------------------
+
+
+def test_chart_yaml_names_the_nextcloud_version(root: Rendered) -> None:
+    text = (root.chart / "Chart.yaml").read_text(encoding="utf-8")
+    chart = YAML(typ="safe", pure=True).load(text)
+    assert (chart["name"], chart["appVersion"]) == ("nextcloud", "31.0.9")
+    assert 'appVersion: "31.0.9"' in text
+    assert nextcloud_version(images.NEXTCLOUD.tag) == "31.0.9"
+
+
+def test_generated_charts_lint_strictly(root: Rendered, arm_mix: Rendered) -> None:
+    for rendered in (root, arm_mix):
+        helm("lint", "--strict", str(rendered.chart))
+
+
+def test_rendering_is_stable_and_holds_no_secret(root: Rendered) -> None:
+    again = helm("template", "cloud", str(root.chart), "--namespace", "cloud")
+    assert again == root.manifest
+    assert root.all("Secret") == []
+    for forbidden in ("randAlphaNum", "lookup", "genCA", " now "):
+        for template in (root.chart / "templates").rglob("*"):
+            if template.is_file():
+                assert forbidden not in template.read_text(encoding="utf-8"), template
+
+
+# --- the application pod -----------------------------------------------------------------
+
+
+def test_fpm_and_apache_front_share_the_web_root(root: Rendered) -> None:
+    spec = app_spec(root)
+    pod = spec["template"]["spec"]
+    assert spec["replicas"] == 2
+    assert pod["securityContext"]["runAsUser"] == 33
+    assert pod["securityContext"]["runAsGroup"] == 33
+    assert pod["securityContext"]["fsGroup"] == 33
+    fpm, web = container(pod, "nextcloud"), container(pod, "web")
+    assert fpm["image"] == images.NEXTCLOUD.reference
+    assert web["image"] == images.HTTPD.reference
+    assert web["command"][-1] == "/etc/chartgen/web/httpd.conf"
+    mounts = {m["mountPath"]: m for m in fpm["volumeMounts"]}
+    assert mounts["/var/www/html"]["name"] == "html"
+    web_mounts = {m["mountPath"]: m for m in web["volumeMounts"]}
+    assert web_mounts["/var/www/html"] == {
+        "name": "html",
+        "mountPath": "/var/www/html",
+        "readOnly": True,
+    }
+    claim = next(v for v in pod["volumes"] if v["name"] == "html")["persistentVolumeClaim"]
+    assert claim["claimName"] == "cloud-data"
+    assert web["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    httpd = config(root, "httpd.conf", "cloud-web")
+    assert "Listen 8080" in httpd
+    assert 'SetHandler "proxy:fcgi://127.0.0.1:9000"' in httpd
+
+
+def test_nginx_front_serves_the_admin_manual_server_block(arm_mix: Rendered) -> None:
+    pod = app_spec(arm_mix)["template"]["spec"]
+    web = container(pod, "web")
+    assert web["image"] == images.NGINX.reference
+    assert web["securityContext"]["runAsUser"] == 101
+    nginx = config(arm_mix, "nginx.conf", "files-web")
+    assert "listen 8080 default_server;" in nginx
+    assert "server 127.0.0.1:9000;" in nginx
+    assert "fastcgi_split_path_info" in nginx
+    assert "location ^~ /.well-known" in nginx
+    assert "httpd.conf" not in arm_mix.named("ConfigMap", "files-web")["data"]
+
+
+def test_probes_give_the_first_start_a_long_budget(root: Rendered) -> None:
+    pod = app_spec(root)["template"]["spec"]
+    fpm, web = container(pod, "nextcloud"), container(pod, "web")
+    startup = fpm["startupProbe"]
+    assert startup["tcpSocket"]["port"] == "fpm"
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= 600
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        check = web[probe]["httpGet"]
+        assert check["path"] == "/status.php"
+        assert check["httpHeaders"] == [{"name": "Host", "value": "cloud.mytinydc.lan"}]
+        assert probe in fpm
+
+
+def test_resources_of_fpm_come_from_the_service_and_the_front_from_the_model(
+    small: Rendered,
+) -> None:
+    pod = app_spec(small)["template"]["spec"]
+    assert container(pod, "nextcloud")["resources"]["requests"] == {"cpu": "500m", "memory": "2Gi"}
+    assert container(pod, "nextcloud")["resources"]["limits"]["memory"] == "2Gi"
+    assert container(pod, "web")["resources"]["requests"] == {"cpu": "50m", "memory": "64Mi"}
+    assert "pm.max_children = 32" in config(small, "zz-chartgen.conf")
+
+
+@pytest.mark.parametrize(("memory", "children"), [(512, 8), (256, 8), (2048, 32), (1000, 15)])
+def test_fpm_pool_is_sized_from_the_memory_request(memory: int, children: int) -> None:
+    pool = fpm_pool(Fraction(memory * MI))
+    assert pool["maxChildren"] == children
+    assert pool["minSpareServers"] <= pool["startServers"] <= pool["maxSpareServers"]
+    assert pool["maxSpareServers"] <= pool["maxChildren"]
+
+
+def test_nextcloud_configuration(root: Rendered) -> None:
+    php = config(root, "chartgen.config.php")
+    assert "0 => 'cloud.mytinydc.lan'," in php
+    assert "0 => '10.244.0.0/16'," in php
+    assert "'overwriteprotocol' => 'https'," in php
+    assert "'overwrite.cli.url' => 'https://cloud.mytinydc.lan'," in php
+    assert "'memcache.locking' => '\\OC\\Memcache\\Redis'," in php
+    assert "getenv('CHARTGEN_REDIS_PASSWORD')" in php
+    ini = config(root, "zz-chartgen.ini")
+    assert "memory_limit = 512M" in ini
+    assert "upload_max_filesize = 512M" in ini
+    assert "session.save_handler = redis" in ini
+    assert "opcache.interned_strings_buffer" in ini
+    fpm = container(app_spec(root)["template"]["spec"], "nextcloud")
+    targets = {m["mountPath"] for m in fpm["volumeMounts"]}
+    assert "/usr/local/etc/php/conf.d/zz-chartgen.ini" in targets
+    assert "/usr/local/etc/php-fpm.d/zz-chartgen.conf" in targets
+    # The image's REDIS_HOST handling writes into /usr/local/etc, which uid 33 cannot.
+    assert "REDIS_HOST" not in {env["name"] for env in fpm["env"]}
+    env = {item["name"]: item for item in fpm["env"]}
+    assert env["POSTGRES_HOST"]["value"] == "cloud-postgresql"
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "cloud-credentials",
+        "key": "postgres-password",
+    }
+
+
+def test_config_change_rolls_the_pods(root: Rendered) -> None:
+    other = documents(
+        helm("template", "cloud", str(root.chart), "-n", "cloud", "--set", "php.memoryLimit=1G")
+    )
+
+    def checksum(objects: tuple[dict[str, Any], ...]) -> str:
+        deployment = next(item for item in objects if item["kind"] == "Deployment")
+        return str(deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+    assert checksum(other) != checksum(root.objects)
+
+
+def test_pod_annotations_are_rendered_literally(arm_mix: Rendered) -> None:
+    annotations = app_spec(arm_mix)["template"]["metadata"]["annotations"]
+    assert annotations["example.com/template-text"] == '{{ fail "x" }}'
+    assert annotations["example.com/owner"] == "ops team"
+
+
+# --- scaling -----------------------------------------------------------------------------
+
+
+def test_several_replicas_spread_with_a_drainable_budget_and_sticky_sessions(
+    arm_mix: Rendered,
+) -> None:
+    spec = app_spec(arm_mix)
+    assert spec["replicas"] == 3
+    (spread,) = spec["template"]["spec"]["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["whenUnsatisfiable"] == "ScheduleAnyway"
+    (pdb,) = arm_mix.all("PodDisruptionBudget")
+    assert pdb["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": spec["selector"]["matchLabels"]},
+    }
+    (ingress,) = arm_mix.all("Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == "files.armmix.lan"
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    claim = arm_mix.named("PersistentVolumeClaim", "files-data")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["storageClassName"] == "nas"  # the default class
+    assert claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
+
+
+def test_one_replica_on_local_data_is_pinned_to_its_node(small: Rendered) -> None:
+    spec = app_spec(small)
+    assert spec["replicas"] == 1
+    assert small.all("HorizontalPodAutoscaler") == []
+    assert "topologySpreadConstraints" not in spec["template"]["spec"]
+    assert small.all("PodDisruptionBudget") == []
+    assert arches(spec["template"]["spec"]) == {
+        "kubernetes.io/arch": ["arm64"],
+        "kubernetes.io/hostname": ["w1"],
+    }
+    claim = small.named("PersistentVolumeClaim", "solo-data")
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert "nginx.ingress.kubernetes.io/affinity" not in small.all("Ingress")[0]["metadata"].get(
+        "annotations", {}
+    )
+
+
+def test_autoscaling_makes_a_hpa_from_replicas_to_max(tmp_path: Path) -> None:
+    text = SMALL.replace(
+        "    resources:", "    autoscaling: {maxReplicas: 4, cpuPercent: 70}\n    resources:"
+    ).replace(
+        "type: local, local: {node: w1, path: /srv}", "type: nfs, nfs: {server: 10.0.0.9, path: /e}"
+    )
+    (tmp_path / "datacenter.yaml").write_text(text, encoding="utf-8")
+    rendered = render(tmp_path / "datacenter.yaml", "solo", tmp_path / "generated")
+    (hpa,) = rendered.all("HorizontalPodAutoscaler")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 4)
+    metric = hpa["spec"]["metrics"][0]["resource"]["target"]
+    assert metric["averageUtilization"] == 70
+    assert "replicas" not in app_spec(rendered)
+    assert rendered.all("PodDisruptionBudget")  # up to 4 pods: still drainable
+    assert rendered.named("Deployment", "solo-redis")  # redis defaults on: up to 4 pods
+
+
+# --- database, redis, network ------------------------------------------------------------
+
+
+def test_postgresql_statefulset_claims_database_storage_on_its_node(root: Rendered) -> None:
+    statefulset = root.named("StatefulSet", "cloud-postgresql")
+    spec = statefulset["spec"]
+    assert spec["replicas"] == 1
+    assert spec["serviceName"] == "cloud-postgresql"
+    (template,) = spec["volumeClaimTemplates"]
+    assert template["metadata"]["name"] == "data"
+    assert template["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert template["spec"]["storageClassName"] == "local-worker2"
+    assert template["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    pod = spec["template"]["spec"]
+    assert arches(pod) == {
+        "kubernetes.io/arch": ["amd64", "arm64"],
+        "kubernetes.io/hostname": ["worker2"],
+    }
+    assert pod["securityContext"]["runAsUser"] == 999
+    postgres = container(pod, "postgresql")
+    assert postgres["image"] == images.POSTGRES.reference
+    assert images.POSTGRES.tag.startswith("17.")
+    env = {item["name"]: item for item in postgres["env"]}
+    assert env["PGDATA"]["value"] == "/var/lib/postgresql/data/pgdata"
+    assert "pg_isready" in " ".join(postgres["readinessProbe"]["exec"]["command"])
+    (service,) = [s for s in root.all("Service") if s["metadata"]["name"] == "cloud-postgresql"]
+    assert service["spec"]["clusterIP"] == "None"
+
+
+def test_claims_reported_to_the_storage_chart_match_the_rendered_names(root: Rendered) -> None:
+    dc = load(ROOT)
+    claims = {claim.name: claim for claim in chart_source(dc, service_of(dc, "cloud")).claims}
+    assert set(claims) == {"cloud-data", "data-cloud-postgresql-0"}
+    assert claims["cloud-data"].access_mode == "ReadWriteMany"
+    assert claims["cloud-data"].storage_class == "nfs"
+    assert claims["data-cloud-postgresql-0"].storage_class == "local-worker2"
+    assert claims["data-cloud-postgresql-0"].namespace == "cloud"
+    # The StatefulSet's claim is named <template>-<statefulset>-<ordinal>.
+    statefulset = root.named("StatefulSet", "cloud-postgresql")
+    assert "data-" + statefulset["metadata"]["name"] + "-0" == "data-cloud-postgresql-0"
+    assert root.all("PersistentVolumeClaim")[0]["metadata"]["name"] == "cloud-data"
+
+
+def test_redis_requires_its_password(root: Rendered, small: Rendered) -> None:
+    redis = root.named("Deployment", "cloud-redis")
+    pod = redis["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 999
+    server = container(pod, "redis")
+    assert server["image"] == images.REDIS.reference
+    assert 'requirepass "$REDIS_PASSWORD"' in server["command"][-1]
+    env = {item["name"]: item for item in server["env"]}
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
+    # One pod: no Redis, and Nextcloud is not configured for it.
+    assert [item["metadata"]["name"] for item in small.all("Deployment")] == ["solo"]
+    assert not [item for item in small.objects if item["metadata"]["name"].endswith("-redis")]
+    assert "redis" not in config(small, "zz-chartgen.ini")
+    assert "memcache.locking" not in config(small, "chartgen.config.php")
+
+
+def test_network_policies_admit_only_the_nextcloud_pods(root: Rendered) -> None:
+    for name, port in (("cloud-postgresql", 5432), ("cloud-redis", 6379)):
+        policy = root.named("NetworkPolicy", name)["spec"]
+        (rule,) = policy["ingress"]
+        (source,) = rule["from"]
+        assert source["podSelector"]["matchExpressions"] == [
+            {
+                "key": "app.kubernetes.io/component",
+                "operator": "In",
+                "values": ["app", "cron", "upgrade"],
+            }
+        ]
+        assert source["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "cloud"
+        assert rule["ports"] == [{"port": port, "protocol": "TCP"}]
+    app = root.named("NetworkPolicy", "cloud")["spec"]
+    assert app["ingress"] == [{"ports": [{"port": 8080, "protocol": "TCP"}]}]
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+def test_cron_runs_cron_php_every_five_minutes_as_www_data(root: Rendered) -> None:
+    (cron,) = root.all("CronJob")
+    assert cron["spec"]["schedule"] == "*/5 * * * *"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 33
+    (job,) = pod["containers"]
+    assert job["command"] == ["php", "-f", "/var/www/html/cron.php"]
+    assert job["image"] == images.NEXTCLOUD.reference
+    assert pod["affinity"] == app_spec(root)["template"]["spec"]["affinity"]
+    assert "background:cron" in config(root, "background-cron.sh", "cloud-hooks")
+
+
+def test_credentials_hook_creates_the_secret_once_with_least_privilege(root: Rendered) -> None:
+    hooks = {
+        item["kind"]: item
+        for item in root.objects
+        if item["metadata"]["name"] == "cloud-credentials"
+    }
+    assert set(hooks) == {"ServiceAccount", "Role", "RoleBinding", "Job"}
+    weights = {
+        kind: int(item["metadata"]["annotations"]["helm.sh/hook-weight"])
+        for kind, item in hooks.items()
+    }
+    assert max(weights["ServiceAccount"], weights["Role"], weights["RoleBinding"]) < weights["Job"]
+    job = hooks["Job"]
+    assert "pre-install" in job["metadata"]["annotations"]["helm.sh/hook"].split(",")
+    assert job["metadata"]["annotations"]["helm.sh/hook-delete-policy"] == (
+        "before-hook-creation,hook-succeeded"
+    )
+    assert hooks["Role"]["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["cloud-credentials"],
+            "verbs": ["get"],
+        },
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    ]
+    pod = job["spec"]["template"]["spec"]
+    script = container(pod, "credentials")["command"][-1]
+    assert "/dev/urandom" in script
+    assert "NotFound" in script
+    assert container(pod, "credentials")["image"] == images.KUBECTL.reference
+
+
+def test_credentials_job_runs_where_kubectl_is_published(arm_mix: Rendered) -> None:
+    assert arm_mix.service.architectures == ("amd64", "arm")
+    pods = arm_mix.pod_specs()
+    assert arches(pods["Job/files-credentials"]) == {"kubernetes.io/arch": ["amd64"]}
+    assert arches(pods["Deployment/files"])["kubernetes.io/arch"] == ["amd64", "arm"]
+
+
+def test_an_existing_secret_replaces_the_hook(root: Rendered) -> None:
+    objects = documents(
+        helm(
+            "template",
+            "cloud",
+            str(root.chart),
+            "-n",
+            "cloud",
+            "--set",
+            "credentials.existingSecret=my-passwords",
+        )
+    )
+    assert not [item for item in objects if "credentials" in item["metadata"]["name"]]
+    text = helm(
+        "template",
+        "cloud",
+        str(root.chart),
+        "-n",
+        "cloud",
+        "--set",
+        "credentials.existingSecret=my-passwords",
+    )
+    assert "name: cloud-credentials" not in text
+    assert text.count("name: my-passwords") >= 5
+
+
+def test_post_upgrade_hook_adds_missing_database_structures(root: Rendered) -> None:
+    job = root.named("Job", "cloud-upgrade")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-upgrade"
+    pod = job["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 33
+    script = container(pod, "upgrade")["command"][-1]
+    for command in (
+        "db:add-missing-indices",
+        "db:add-missing-columns",
+        "db:add-missing-primary-keys",
+    ):
+        assert f"php occ {command}" in script
+
+
+# --- hardening ---------------------------------------------------------------------------
+
+
+def test_every_pod_and_container_is_hardened(root: Rendered, arm_mix: Rendered) -> None:
+    for rendered in (root, arm_mix):
+        specs = rendered.pod_specs()
+        assert len(specs) == 7  # app, redis, postgresql, credentials, upgrade, cron, test
+        for where, spec in specs.items():
+            assert spec["securityContext"]["runAsNonRoot"] is True, where
+            assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, where
+            assert spec["automountServiceAccountToken"] is (
+                where == f"Job/{rendered.service.name}-credentials"
+            )
+            assert "kubernetes.io/arch" in arches(spec) or where.startswith("Pod/"), where
+            for item in spec["containers"]:
+                context = item["securityContext"]
+                assert context["allowPrivilegeEscalation"] is False, where
+                assert context["capabilities"] == {"drop": ["ALL"]}, where
+                assert context["readOnlyRootFilesystem"] is True, where
+                assert set(item["resources"]) == {"requests", "limits"}, where
+                assert set(item["resources"]["limits"]) == {"cpu", "memory"}, where
+                assert item["imagePullPolicy"] == "IfNotPresent", where
+                assert not item["image"].endswith(":latest"), where
+
+
+# --- the web fronts' configuration, checked by the real daemons where installed ----------
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_nginx_accepts_the_front_configuration(arm_mix: Rendered, tmp_path: Path) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(config(arm_mix, "nginx.conf", "files-web"), encoding="utf-8")
+    done = subprocess.run(
+        ["nginx", "-t", "-c", str(conf)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("apache2") is None, reason="apache2 is not installed")
+def test_apache_accepts_the_front_configuration(root: Rendered, tmp_path: Path) -> None:
+    # Debian's apache2 keeps its modules elsewhere and builds unixd and log_config in.
+    (tmp_path / "conf").mkdir()
+    shutil.copy("/etc/mime.types", tmp_path / "conf" / "mime.types")
+    (tmp_path / "modules").symlink_to("/usr/lib/apache2/modules")
+    (tmp_path / "html").mkdir()
+    lines = [
+        line.replace('"/usr/local/apache2"', f'"{tmp_path}"').replace(
+            "/var/www/html", str(tmp_path / "html")
+        )
+        for line in config(root, "httpd.conf", "cloud-web").splitlines()
+        if "unixd_module" not in line and "log_config_module" not in line
+    ]
+    conf = tmp_path / "httpd.conf"
+    conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        ["apache2", "-t", "-f", str(conf)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
