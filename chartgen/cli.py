@@ -1,49 +1,30 @@
 """The command line: parse options, call one core function, print its result.
 
-Exit codes are decided here and nowhere else: 0 success (warnings allowed), 1 invalid
-input or failed operation, 2 wrong usage (Click's own).
+Exit codes are decided in `cli_support.handles_errors` and nowhere else. Modules that import
+heavy libraries (pyhelm3, asyncio) are imported inside the commands that need them, so that
+`chartgen --help` stays fast.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from chartgen import __version__
-from chartgen.errors import ChartgenError, InvalidInput
-from chartgen.problems import Problem
+from chartgen.cli_support import (
+    DEFAULT_DIR,
+    DEFAULT_FILE,
+    handles_errors,
+    print_problems,
+    validated,
+)
+from chartgen.errors import ChartgenError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DEFAULT_FILE = "datacenter.yaml"
-DEFAULT_DIR = "generated"
-
-
-def _print_problems(problems: Iterable[Problem]) -> None:
-    for problem in problems:
-        click.echo(problem.format(), err=True)
-
-
-def handles_errors(command: F) -> F:
-    """The one place where chartgen's errors become messages and exit codes."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except InvalidInput as error:
-            _print_problems(error.problems)
-            sys.exit(1)
-        except ChartgenError as error:
-            click.echo(f"chartgen: {error}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -87,22 +68,12 @@ def _input_file(default: str = DEFAULT_FILE) -> Callable[[F], F]:
     return click.argument("file", default=default, type=click.Path(dir_okay=False, path_type=str))
 
 
-def _validated(file: str) -> Any:
-    from chartgen.validate import validate_file
-
-    validation = validate_file(file)
-    if not validation.ok:
-        raise InvalidInput(validation.problems)
-    _print_problems(validation.problems)
-    return validation
-
-
 @main.command()
 @_input_file()
 @handles_errors
 def validate(file: str) -> None:
     """Check FILE (default datacenter.yaml) and report every problem at once."""
-    _validated(file)
+    validated(file)
 
 
 @main.command()
@@ -124,7 +95,7 @@ def build(file: str, output: str, check: bool, force: bool) -> None:
     from chartgen.build import build as build_tree
 
     result = build_tree(file, Path(output), check=check, force=force)
-    _print_problems(result.warnings)
+    print_problems(result.warnings)
     if check:
         for difference in result.differences:
             click.echo(f"{Path(output) / difference.path}: {difference.reason}", err=True)
@@ -165,13 +136,13 @@ def init(file: Path) -> None:
 @main.command("join-config")
 @click.argument("node")
 @click.option(
-    "-f",
-    "--file",
-    "file",
-    default=DEFAULT_FILE,
+    "-o",
+    "--output",
+    "output",
+    default=DEFAULT_DIR,
     show_default=True,
-    type=click.Path(dir_okay=False, path_type=str),
-    help="The datacenter file.",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The built folder whose kubeadm/join-NODE.yaml is filled in.",
 )
 @click.option("--token", required=True, help="Bootstrap token (`kubeadm token create`).")
 @click.option("--ca-cert-hash", required=True, help="sha256:<hex> of the cluster CA's public key.")
@@ -182,17 +153,14 @@ def init(file: Path) -> None:
 )
 @handles_errors
 def join_config(
-    node: str, file: str, token: str, ca_cert_hash: str, certificate_key: str | None
+    node: str, output: Path, token: str, ca_cert_hash: str, certificate_key: str | None
 ) -> None:
-    """Print the complete kubeadm join file of NODE, secrets filled in, to stdout only.
+    """Print NODE's complete kubeadm join file, secrets filled in, to stdout only.
 
     The files under generated/kubeadm/ hold placeholders instead of the bootstrap token, the
-    CA certificate hash and the certificate key, which exist only once the cluster does.
+    CA certificate hash and the certificate key, which exist only once the cluster does; this
+    prints the file with them, and never writes it.
     """
-    from chartgen.kubeadm import join_config as render_join_config
+    from chartgen.kubeadm import join_config_from_tree
 
-    validation = _validated(file)
-    click.echo(
-        render_join_config(validation.datacenter, node, token, ca_cert_hash, certificate_key),
-        nl=False,
-    )
+    click.echo(join_config_from_tree(output, node, token, ca_cert_hash, certificate_key), nl=False)

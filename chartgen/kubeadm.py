@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from chartgen.emit import dump_yaml_documents
@@ -90,12 +90,20 @@ def init_node(dc: Datacenter) -> Node:
     return dc.control_planes[0]
 
 
+def init_path_for(name: str) -> PurePosixPath:
+    return KUBEADM_DIR / f"init-{name}.yaml"
+
+
+def join_path_for(name: str) -> PurePosixPath:
+    return KUBEADM_DIR / f"join-{name}.yaml"
+
+
 def init_path(node: Node) -> PurePosixPath:
-    return KUBEADM_DIR / f"init-{node.name}.yaml"
+    return init_path_for(node.name)
 
 
 def join_path(node: Node) -> PurePosixPath:
-    return KUBEADM_DIR / f"join-{node.name}.yaml"
+    return join_path_for(node.name)
 
 
 def replaces_kube_proxy(dc: Datacenter) -> bool:
@@ -125,6 +133,18 @@ def join_config(
             f"node {node!r} is the first control-plane node: it runs `kubeadm init` with "
             f"{init_path(target)}, it does not join"
         )
+    template = dump_yaml_documents([join_document(dc, target, PLACEHOLDERS)])
+    return fill_join_file(template, node, token, ca_cert_hash, certificate_key)
+
+
+def fill_join_file(
+    text: str, node: str, token: str, ca_cert_hash: str, certificate_key: str | None
+) -> str:
+    """A join file (as written under DIR) with its placeholders replaced by checked values.
+
+    The values must match kubeadm's own formats, which contain no YAML syntax, so replacing
+    the placeholders in the text cannot change the document's structure.
+    """
     if not BOOTSTRAP_TOKEN_FORMAT.fullmatch(token):
         raise OperationFailed(
             "malformed bootstrap token: expected [a-z0-9]{6}.[a-z0-9]{16}, "
@@ -135,7 +155,7 @@ def join_config(
             "malformed CA certificate hash: expected sha256:<64 hex digits>, "
             "as printed by `kubeadm token create --print-join-command`"
         )
-    if target.is_control_plane:
+    if CERTIFICATE_KEY_PLACEHOLDER in text:
         if certificate_key is None:
             raise OperationFailed(
                 f"node {node!r} joins the control plane and needs --certificate-key "
@@ -143,12 +163,42 @@ def join_config(
             )
         if not CERTIFICATE_KEY_FORMAT.fullmatch(certificate_key):
             raise OperationFailed("malformed certificate key: expected 64 hex digits")
+        text = text.replace(CERTIFICATE_KEY_PLACEHOLDER, certificate_key)
     elif certificate_key is not None:
         raise OperationFailed(
             f"node {node!r} is a worker: a certificate key is only for control-plane joins"
         )
-    secrets = JoinSecrets(token, ca_cert_hash, certificate_key)
-    return dump_yaml_documents([join_document(dc, target, secrets)])
+    return text.replace(BOOTSTRAP_TOKEN_PLACEHOLDER, token).replace(
+        CA_CERT_HASH_PLACEHOLDER, ca_cert_hash
+    )
+
+
+def join_config_from_tree(
+    out: Path, node: str, token: str, ca_cert_hash: str, certificate_key: str | None
+) -> str:
+    """The join file of NODE from a built output folder, with the real values filled in."""
+    if (out / init_path_for(node)).is_file():
+        raise OperationFailed(
+            f"node {node!r} is the first control-plane node: it runs `kubeadm init` with "
+            f"{out / init_path_for(node)}, it does not join"
+        )
+    path = out / join_path_for(node)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        joining = sorted(
+            found.name.removeprefix("join-").removesuffix(".yaml")
+            for found in (out / "kubeadm").glob("join-*.yaml")
+        )
+        if not (out / "kubeadm").is_dir():
+            raise OperationFailed(
+                f"{out / 'kubeadm'} does not exist: run `chartgen build` first"
+            ) from None
+        raise OperationFailed(
+            f"unknown node {node!r}; nodes that join: {', '.join(joining) or 'none'}"
+        ) from None
+    body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# "))
+    return fill_join_file(body, node, token, ca_cert_hash, certificate_key)
 
 
 def join_nodes(dc: Datacenter) -> tuple[Node, ...]:

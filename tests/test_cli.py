@@ -127,7 +127,7 @@ SECRETS = ["--token", TOKEN, "--ca-cert-hash", CA_HASH]
 def test_join_config_prints_a_worker_join_file_with_its_secrets(runner: CliRunner) -> None:
     result = runner.invoke(
         main,
-        ["join-config", "worker1", "-f", str(REPO / "datacenter.yaml"), *SECRETS],
+        ["join-config", "worker1", "-o", str(REPO / "generated"), *SECRETS],
     )
     assert result.exit_code == 0, result.stderr
     assert "kind: JoinConfiguration" in result.stdout
@@ -139,10 +139,32 @@ def test_join_config_prints_a_worker_join_file_with_its_secrets(runner: CliRunne
 def test_join_config_refuses_an_unknown_node(runner: CliRunner) -> None:
     result = runner.invoke(
         main,
-        ["join-config", "worker9", "-f", str(REPO / "datacenter.yaml"), *SECRETS],
+        ["join-config", "worker9", "-o", str(REPO / "generated"), *SECRETS],
     )
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == (
-        "chartgen: unknown node 'worker9'; nodes that join: worker1, worker2"
+    assert result.stderr == "chartgen: unknown node 'worker9'; nodes that join: worker1, worker2\n"
+
+
+def test_join_config_refuses_the_init_node(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["join-config", "master", "-o", str(REPO / "generated"), *SECRETS])
+    assert result.exit_code == 1
+    assert "it runs `kubeadm init`" in result.stderr
+
+
+def test_join_config_from_the_tree_equals_the_one_from_the_model(runner: CliRunner) -> None:
+    from chartgen.kubeadm import join_config as from_model
+
+    validation = validate_file(str(REPO / "datacenter.yaml"))
+    assert validation.datacenter is not None
+    result = runner.invoke(
+        main, ["join-config", "worker2", "-o", str(REPO / "generated"), *SECRETS]
     )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == from_model(validation.datacenter, "worker2", TOKEN, CA_HASH, None)
+
+
+def test_join_config_needs_a_built_tree(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["join-config", "worker1", "-o", str(tmp_path), *SECRETS])
+    assert result.exit_code == 1
+    assert "run `chartgen build` first" in result.stderr

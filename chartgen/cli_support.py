@@ -1,0 +1,55 @@
+"""What every command module of the CLI shares: defaults, problem printing, and the one place
+where chartgen's errors become messages and exit codes (0 ok, 1 failed, 2 usage: Click's)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from chartgen.errors import ChartgenError, InvalidInput
+from chartgen.problems import Problem
+
+if TYPE_CHECKING:
+    from chartgen.validate import Validation
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_FILE = "datacenter.yaml"
+DEFAULT_DIR = "generated"
+
+
+def print_problems(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+
+
+def handles_errors(command: F) -> F:
+    """Turns chartgen's errors into a message on stderr and exit code 1; bugs still raise."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InvalidInput as error:
+            print_problems(error.problems)
+            sys.exit(1)
+        except ChartgenError as error:
+            click.echo(f"chartgen: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def validated(file: str) -> Validation:
+    """The validation of FILE; its warnings printed, its errors raised as InvalidInput."""
+    from chartgen.validate import validate_file
+
+    validation = validate_file(file)
+    if not validation.ok:
+        raise InvalidInput(validation.problems)
+    print_problems(validation.problems)
+    return validation
