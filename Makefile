@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 TOOLS := .tools/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit snapshots clean tools
+.PHONY: demo test lint typecheck unit snapshots clean tools system-packages
 
 demo: $(STAMP) tools
 	$(BIN)/chartgen build datacenter.yaml
 
-test: $(STAMP) tools lint typecheck unit
+test: $(STAMP) tools system-packages lint typecheck unit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 
 tools: $(STAMP)
 	$(BIN)/python scripts/fetch_tools.py $(TOOLS)
+
+system-packages:
+	scripts/system_packages.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
