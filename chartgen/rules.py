@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 
-from chartgen.images import supported_architectures
+from chartgen.images import KUBECTL, supported_architectures
 from chartgen.loader import Document, PathPart
 from chartgen.model import (
     POSTGRES_RESOURCES,
@@ -23,6 +23,7 @@ from chartgen.model import (
     Service,
     subnet,
 )
+from chartgen.model_types import ARCHES
 from chartgen.problems import Problem, Severity, format_path
 from chartgen.quantity import format_cpu, format_memory
 
@@ -129,10 +130,19 @@ def subnets_disjoint(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     pods, services = subnet(cluster.pod_subnet), subnet(cluster.service_subnet)
     where = "serviceSubnet" if "serviceSubnet" in cluster.explicit else "podSubnet"
     if pods.overlaps(services):
+        defaulted = [
+            f"{name} is the {cluster.cni} default"
+            if name == "podSubnet"
+            else f"{name} is the default"
+            for name in ("podSubnet", "serviceSubnet")
+            if name not in cluster.explicit
+        ]
+        note = f" ({'; '.join(defaulted)}: set it explicitly)" if defaulted else ""
         yield _at(
             doc,
             ["cluster", where],
-            f"podSubnet {cluster.pod_subnet} and serviceSubnet {cluster.service_subnet} overlap",
+            f"podSubnet {cluster.pod_subnet} and serviceSubnet {cluster.service_subnet} "
+            f"overlap{note}",
         )
     for node in dc.nodes:
         address = ipaddress.IPv4Address(node.address)
@@ -228,6 +238,24 @@ def autoscaling_bounds(dc: Datacenter, doc: Document) -> Iterator[Problem]:
                 _service_path(service, "autoscaling", "maxReplicas"),
                 f"{service.autoscaling.max_replicas} must be greater than replicas "
                 f"({service.replicas})",
+            )
+
+
+def credentials_job_schedulable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """The Nextcloud chart creates its credentials with a kubectl Job, whose image is published
+    for fewer architectures than the stack's own images."""
+    platforms = KUBECTL.platforms
+    if not dc.pod_nodes or any(node.arch in platforms for node in dc.pod_nodes):
+        return  # no schedulable node at all is rule 5's error
+    for service in dc.services:
+        if isinstance(service, NextcloudService) and service.replicas > 0:
+            wanted = " or ".join(arch for arch in ARCHES if arch in platforms)
+            yield _at(
+                doc,
+                _service_path(service),
+                f'the credentials of "{service.name}" are created by a Job running '
+                f"{KUBECTL.repository}, published for {wanted} only: "
+                f"no schedulable node has one of those architectures",
             )
 
 
@@ -399,6 +427,7 @@ RULES: tuple[Rule, ...] = (
     architectures_available,
     local_volumes_reachable,
     autoscaling_bounds,
+    credentials_job_schedulable,
     nextcloud_scaling,
     node_labels_allowed,
     one_default_storage_class,
