@@ -5,17 +5,30 @@ BIN := $(VENV)/bin
 TOOLS := .tools/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit snapshots clean tools system-packages
+.PHONY: demo test lint typecheck unit snapshots clean tools system-packages checkov
 
 demo: $(STAMP) tools
 	$(BIN)/chartgen build datacenter.yaml
 
-test: $(STAMP) tools system-packages lint typecheck unit
+test: $(STAMP) tools system-packages checkov lint typecheck unit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+# checkov pins old versions of common libraries: it gets a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV_STAMP)
 
 tools: $(STAMP)
 	$(BIN)/python scripts/fetch_tools.py $(TOOLS)
@@ -33,8 +46,24 @@ typecheck: $(STAMP)
 unit: $(STAMP) tools
 	CHARTGEN_HELM=$(CURDIR)/$(TOOLS)/helm $(BIN)/pytest -q
 
+# The property tests and crash tests at a large budget (not in `test`: it takes a long while).
+.PHONY: fuzz
+fuzz: $(STAMP) tools
+	CHARTGEN_FUZZ_PROFILE=fuzz CHARTGEN_CRASH_KILLS=40 CHARTGEN_HELM=$(CURDIR)/$(TOOLS)/helm \
+		$(BIN)/pytest -q tests/test_fuzz.py tests/test_crash_safety.py
+
+# Timings: interleaved whole-process runs, a table, exit 1 on a missed target (not in `test`).
+.PHONY: bench
+bench: $(STAMP) tools
+	CHARTGEN_HELM=$(CURDIR)/$(TOOLS)/helm $(BIN)/python -m benchmarks
+
 snapshots: $(STAMP) tools
 	CHARTGEN_HELM=$(CURDIR)/$(TOOLS)/helm $(BIN)/pytest -q --snapshot-update
 
+# The topology picture of the example in the README; tests/test_graph.py fails when it is stale.
+.PHONY: docs
+docs: $(STAMP) system-packages
+	$(BIN)/chartgen graph datacenter.yaml -o docs/topology.svg
+
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) .tools .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from chartgen.errors import InvalidInput
+from chartgen.gitops import GitopsOptions, gitops_files
 from chartgen.problems import Problem
 from chartgen.render import render
 from chartgen.validate import validate_file
@@ -19,11 +20,34 @@ class BuildResult:
     differences: tuple[Difference, ...] = ()
 
 
-def build(file: str, out: Path, *, check: bool = False, force: bool = False) -> BuildResult:
+@dataclass(frozen=True)
+class Built:
+    """What a build writes, before it is written: the tree, and the input's warnings."""
+
+    warnings: tuple[Problem, ...]
+    files: dict[PurePosixPath, bytes]
+
+
+def built_tree(file: str, gitops: GitopsOptions | None = None) -> Built:
+    """Validates FILE and renders the whole tree a build writes (GitOps files included)."""
     validation = validate_file(file)
     if validation.datacenter is None:
         raise InvalidInput(validation.problems)
     files = render(validation.datacenter)
+    if gitops is not None:
+        files.update(gitops_files(validation.datacenter, files, gitops))
+    return Built(validation.problems, files)
+
+
+def build(
+    file: str,
+    out: Path,
+    *,
+    check: bool = False,
+    force: bool = False,
+    gitops: GitopsOptions | None = None,
+) -> BuildResult:
+    tree = built_tree(file, gitops)
     if check:
-        return BuildResult(validation.problems, differences=tuple(check_tree(out, files)))
-    return BuildResult(validation.problems, written=write_tree(out, files, force=force))
+        return BuildResult(tree.warnings, differences=tuple(check_tree(out, tree.files)))
+    return BuildResult(tree.warnings, written=write_tree(out, tree.files, force=force))

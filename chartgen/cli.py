@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from chartgen import __version__
+from chartgen.cli_gitops import gitops_options, resolve_gitops
 from chartgen.cli_support import (
     DEFAULT_DIR,
     DEFAULT_FILE,
@@ -70,10 +71,27 @@ def _input_file(default: str = DEFAULT_FILE) -> Callable[[F], F]:
 
 @main.command()
 @_input_file()
+@click.option(
+    "--output",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the problems as objects on stdout, for scripts (exit codes unchanged).",
+)
 @handles_errors
-def validate(file: str) -> None:
+def validate(file: str, output_format: str) -> None:
     """Check FILE (default datacenter.yaml) and report every problem at once."""
-    validated(file)
+    if output_format == "text":
+        validated(file)
+        return
+    from chartgen.problems_json import validation_json
+    from chartgen.validate import validate_file
+
+    validation = validate_file(file)
+    click.echo(validation_json(file, validation))
+    if not validation.ok:
+        sys.exit(1)
 
 
 @main.command()
@@ -89,12 +107,18 @@ def validate(file: str) -> None:
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the folder is stale.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@gitops_options
 @handles_errors
-def build(file: str, output: str, check: bool, force: bool) -> None:
-    """Validate FILE, then write the Helm charts and kubeadm files into the output folder."""
+def build(file: str, output: str, check: bool, force: bool, **gitops: Any) -> None:
+    """Validate FILE, then write the Helm charts and kubeadm files into the output folder.
+
+    With --gitops, the folder also gets the Argo CD or Flux objects that deploy those charts
+    from the Git repository it is committed to; --check covers them too.
+    """
     from chartgen.build import build as build_tree
 
-    result = build_tree(file, Path(output), check=check, force=force)
+    options = resolve_gitops(output, **gitops)
+    result = build_tree(file, Path(output), check=check, force=force, gitops=options)
     print_problems(result.warnings)
     if check:
         for difference in result.differences:
@@ -112,6 +136,89 @@ def build(file: str, output: str, check: bool, force: bool) -> None:
         f"{output}: {len(written.written)} written, {len(written.pruned)} pruned, "
         f"{written.unchanged} unchanged"
     )
+
+
+@main.command()
+@_input_file()
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default=DEFAULT_DIR,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="The built folder to compare with.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the diff  [default: when stdout is a terminal]",
+)
+@gitops_options
+@handles_errors
+def diff(file: str, output: str, color: bool | None, **gitops: Any) -> None:
+    """Show, as a unified diff, what `chartgen build` would change in the output folder.
+
+    Exits 1 when the folder differs from what a build writes (as `build --check` does), 0 when
+    it is up to date. Give the same --gitops options as to the build.
+    """
+    from chartgen.build import built_tree
+    from chartgen.diff import tree_diff
+
+    options = resolve_gitops(output, **gitops)
+    tree = built_tree(file, options)
+    print_problems(tree.warnings)
+    result = tree_diff(Path(output), tree.files)
+    for line in result.lines:
+        click.echo(_diff_style(line), color=color)
+    if result.differs:
+        sys.exit(1)
+    click.echo(f"{output} is up to date", err=True)
+
+
+def _diff_style(line: str) -> str:
+    if line.startswith(("--- ", "+++ ")):
+        return click.style(line, bold=True)
+    if line.startswith("@@"):
+        return click.style(line, fg="cyan")
+    if line.startswith("+"):
+        return click.style(line, fg="green")
+    if line.startswith("-"):
+        return click.style(line, fg="red")
+    return line
+
+
+@main.command()
+@_input_file()
+@click.option(
+    "-f",
+    "--format",
+    "graph_format",
+    type=click.Choice(["svg", "png", "dot", "mermaid"]),
+    default=None,
+    help="Picture format  [default: from the -o suffix (.svg .png .dot .gv .mmd), else svg]",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    help="File to write  [default: stdout]",
+)
+@handles_errors
+def graph(file: str, graph_format: str | None, output: str) -> None:
+    """Draw the datacenter: nodes, services on the nodes they may run on, storage, dependencies.
+
+    Single points of failure (the warnings of `chartgen validate`) are drawn in orange. svg and
+    png need Graphviz (Debian package graphviz); dot and mermaid are text.
+    """
+    from chartgen.cli_graph import graph_format_for, write_graph
+
+    chosen = graph_format_for(output, graph_format)
+    if chosen == "png" and output == "-" and sys.stdout.isatty():
+        raise click.UsageError("PNG is binary: write it to a file with -o PATH")
+    write_graph(validated(file), chosen, output)
 
 
 @main.command()
@@ -164,3 +271,10 @@ def join_config(
     from chartgen.kubeadm import join_config_from_tree
 
     click.echo(join_config_from_tree(output, node, token, ca_cert_hash, certificate_key), nl=False)
+
+
+# install / uninstall / status / rollback: their module imports pyhelm3 only inside the commands.
+from chartgen.cli_install import COMMANDS as INSTALL_COMMANDS  # noqa: E402
+
+for _command in INSTALL_COMMANDS:
+    main.add_command(_command)

@@ -27,8 +27,13 @@ _YAML11_NOT_STRING = re.compile(
 )
 
 
+def yaml11_not_string(text: str) -> bool:
+    """True for a string that a YAML 1.1 reader would not read back as that string."""
+    return _YAML11_NOT_STRING.match(text) is not None
+
+
 def _represent_str(representer: ruamel_representer.SafeRepresenter, data: str) -> Any:
-    if _YAML11_NOT_STRING.match(data):
+    if yaml11_not_string(data):
         return representer.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     return representer.represent_str(data)
 
@@ -43,6 +48,15 @@ class RoundTripRepresenter(ruamel_representer.RoundTripRepresenter):
 
 SafeRepresenter.add_representer(str, _represent_str)
 RoundTripRepresenter.add_representer(str, _represent_str)
+
+
+def round_trip_yaml() -> YAML:
+    """The emitter of round-trip documents (values.yaml with the blueprint's comments)."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.Representer = RoundTripRepresenter
+    return yaml
 
 
 @functools.cache

@@ -9,6 +9,7 @@ expanded is bounded, so an alias bomb is refused without being expanded.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +17,21 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from chartgen.problems import Problem
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 100_000
 MAX_DEPTH = 64
+# No field of the format holds more than a 64-bit integer (Kubernetes' own fields are int32 or
+# int64), and Python refuses to parse integers of more than 4300 digits with a ValueError.
+MAX_INTEGER = 2**63 - 1
+_MAX_INTEGER_TEXT = 64
+_INT_TAG = "tag:yaml.org,2002:int"
+# What ruamel counts lines by in its marks, so that every position agrees with its own.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 _CORE_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
@@ -87,7 +96,15 @@ def load_bytes(raw: bytes, source: str) -> LoadResult:
 def load_text(text: str, source: str) -> LoadResult:
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
-    constructor, parser = yaml.get_constructor_parser(text)
+    try:
+        constructor, parser = yaml.get_constructor_parser(text)
+    except ReaderError as error:  # the reader checks every character when it is given the text
+        breaks = list(_LINE_BREAK.finditer(text, 0, error.position))
+        line = len(breaks) + 1
+        column = error.position - (breaks[-1].end() if breaks else 0) + 1
+        code = error.character if isinstance(error.character, int) else 0
+        return _fail(source, line, column, f"YAML: character U+{code:04X} is not allowed")
+    _limit_composer_depth(constructor.composer)
     try:
         node = constructor.composer.get_single_node()
         if node is None:
@@ -109,11 +126,37 @@ def load_text(text: str, source: str) -> LoadResult:
         return _fail(source, line, column, f"YAML: {reason}")
     except YAMLError as error:
         return _fail(source, 1, 1, f"YAML: {' '.join(str(error).split())}")
+    except _Refused as refused:  # from the composer: too deep to compose at all
+        line, column = _mark(refused.node)
+        return _fail(source, line, column, refused.message)
     except RecursionError:
         return _fail(source, 1, 1, f"nesting is deeper than {MAX_DEPTH} levels")
     finally:
         parser.dispose()
     return LoadResult(Document(source, _plain(tree), tree), ())
+
+
+def _limit_composer_depth(composer: Any) -> None:
+    """Stops ruamel's recursive composer at MAX_DEPTH, at the node that goes too deep: left
+    alone, thousands of levels take seconds to end in a RecursionError without a position."""
+    compose_node = composer.compose_node
+    depth = 0
+
+    def limited(parent: Any, index: Any) -> Any:
+        nonlocal depth
+        depth += 1
+        try:
+            if depth > MAX_DEPTH + 1:  # the root is composed at depth 1, checked as level 0
+                event = composer.parser.peek_event()
+                raise _Refused(
+                    ScalarNode("", "", event.start_mark),
+                    f"nesting is deeper than {MAX_DEPTH} levels",
+                )
+            return compose_node(parent, index)
+        finally:
+            depth -= 1
+
+    composer.compose_node = limited
 
 
 @dataclass(frozen=True)
@@ -150,6 +193,8 @@ def _node_hazard(root: Node) -> _Hazard | None:
             raise _Refused(node, f"nesting is deeper than {MAX_DEPTH} levels")
         if node.tag not in _CORE_TAGS:
             raise _Refused(node, f"tag {_short_tag(node.tag)} is not allowed")
+        if isinstance(node, ScalarNode):
+            _check_scalar(node)
         size = 1
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
@@ -166,6 +211,32 @@ def _node_hazard(root: Node) -> _Hazard | None:
         line, column = _mark(refused.node)
         return _Hazard(line, column, refused.message)
     return None
+
+
+def _check_scalar(node: ScalarNode) -> None:
+    text = str(node.value)
+    if any("\ud800" <= character <= "\udfff" for character in text):
+        # JSON escapes a character beyond U+FFFF as a surrogate pair ("\ud83d\ude00"), which
+        # ruamel leaves as two halves: they are joined here. A half alone is no character,
+        # and no UTF-8 file can hold it.
+        try:
+            node.value = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise _Refused(node, "string holds a lone UTF-16 surrogate, not a character") from None
+    if node.tag == _INT_TAG and _integer_too_large(text):
+        raise _Refused(node, f"integer is out of range (at most {MAX_INTEGER})")
+
+
+def _integer_too_large(text: str) -> bool:
+    if len(text) > _MAX_INTEGER_TEXT:
+        return True
+    digits = text.replace("_", "")
+    for base in (0, 10):
+        try:
+            return abs(int(digits, base)) > MAX_INTEGER
+        except ValueError:
+            continue
+    return False  # not a Python literal (YAML 1.1 sexagesimal, 1:30): left to ruamel
 
 
 class _Refused(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -33,16 +34,17 @@ def parse_quantity(text: str | int) -> Fraction:
 
 
 def format_cpu(value: Fraction) -> str:
-    millis = value * 1000
-    if millis.denominator == 1 and millis % 1000 == 0:
-        return str(int(millis // 1000))
-    return f"{float(millis):g}m"
+    """Whole cores ("4") or millicores ("250m"), rounded up to the millicore: exact, never
+    in exponent notation, which Kubernetes refuses."""
+    millis = math.ceil(value * 1000)
+    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
 
 
 def format_memory(value: Fraction) -> str:
-    for suffix in ("Ti", "Gi", "Mi", "Ki"):
-        unit = _SUFFIX[suffix]
-        if value >= unit:
-            scaled = value / unit
-            return f"{float(scaled):.4g}{suffix}"
-    return f"{float(value):g}"
+    """Bytes in the largest binary unit that divides them exactly ("2496Mi", "8Gi")."""
+    size = math.ceil(value)
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+        unit = int(_SUFFIX[suffix])
+        if size >= unit and size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)

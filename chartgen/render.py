@@ -1,7 +1,8 @@
 """render(datacenter) -> {relative path: bytes}: pure, no I/O beyond package data, no clock.
 
-The tree: `charts/<service>/` (one chart per service), `storage/` (the storage chart),
-`kubeadm/` (node configuration) and `releases.yaml` (what `chartgen install` deploys, in order).
+The tree: `namespaces/` (the namespaces, with their Pod Security labels), `storage/` (the
+storage chart), `charts/<service>/` (one chart per service), `kubeadm/` (node configuration) and
+`releases.yaml` (what `chartgen install` deploys, in order).
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from typing import Any
 
 from chartgen import __version__
 from chartgen.blueprints import render_blueprint
-from chartgen.charts import ChartSource, Claim
+from chartgen.charts import ChartSource, Claim, namespaces
+from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
+from chartgen.charts.namespaces import RELEASE_NAMESPACE as NAMESPACES_RELEASE_NAMESPACE
+from chartgen.charts.storage import NAMESPACE as STORAGE_NAMESPACE
+from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
 from chartgen.emit import dump_yaml
 from chartgen.model import Datacenter, NextcloudService, NginxService, Service
+from chartgen.pod_security import namespace_levels
 from chartgen.values import merge_values
 
 CHART_VERSION = __version__
-STORAGE_RELEASE = "chartgen-storage"
-STORAGE_NAMESPACE = "chartgen-system"
+NAMESPACES_DIR = PurePosixPath("namespaces")
 STORAGE_DIR = PurePosixPath("storage")
 CHARTS_DIR = PurePosixPath("charts")
 RELEASES_FILE = PurePosixPath("releases.yaml")
@@ -59,14 +64,21 @@ def render(dc: Datacenter) -> Files:
     service_charts = [(service, _service_chart(dc, service)) for service in dc.services]
     for _service, chart in service_charts:
         claims.extend(chart.claims)
+    namespace_chart = namespaces.chart_source(dc, namespace_levels(dc))
+    files.update(_chart_files(NAMESPACES_DIR, namespace_chart, source_name))
+    releases.append(_release(NAMESPACES_RELEASE, NAMESPACES_RELEASE_NAMESPACE, NAMESPACES_DIR, []))
     storage = _storage_chart(dc, claims) if dc.storage else None
     if storage is not None:
         files.update(_chart_files(STORAGE_DIR, storage, source_name))
-        releases.append(_release(STORAGE_RELEASE, STORAGE_NAMESPACE, STORAGE_DIR, []))
+        releases.append(
+            _release(STORAGE_RELEASE, STORAGE_NAMESPACE, STORAGE_DIR, [NAMESPACES_RELEASE])
+        )
     for service, chart in service_charts:
         directory = CHARTS_DIR / service.name
         files.update(_chart_files(directory, chart, source_name))
-        needs = [STORAGE_RELEASE] if storage is not None and chart.claims else []
+        needs = [NAMESPACES_RELEASE]
+        if storage is not None and chart.claims:
+            needs.append(STORAGE_RELEASE)
         releases.append(_release(service.name, service.namespace, directory, needs))
     for path, text in _kubeadm_files(dc).items():
         files[path] = with_header(path, text.encode("utf-8"), source_name)

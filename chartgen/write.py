@@ -6,12 +6,13 @@
   are pruned; files chartgen does not own are never touched; unchanged files keep their inode
   and mtime; an owned file edited by hand stops the build unless `force`.
 - `check_tree` compares without writing, for `build --check`.
+- Nothing is written or read through a symbolic link on a path chartgen writes (the output
+  folder, its two siblings, the folders and files it produces), every produced path stays
+  inside the folder, and modes are set explicitly (0644 files, 0755 folders), whatever the umask.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import hashlib
 import json
@@ -20,6 +21,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from chartgen.errors import OperationFailed
 
@@ -84,6 +86,7 @@ def _read(path: Path) -> bytes | None:
 
 def check_tree(out: Path, files: Tree) -> list[Difference]:
     """How `out` differs from what a build would write (empty: up to date)."""
+    _refuse_unsafe_paths(out, files)
     recover_interrupted_swap(out)
     owned = read_manifest(out)
     differences: list[Difference] = []
@@ -101,6 +104,7 @@ def check_tree(out: Path, files: Tree) -> list[Difference]:
 
 
 def write_tree(out: Path, files: Tree, *, force: bool = False) -> WriteResult:
+    _refuse_unsafe_paths(out, files)
     recover_interrupted_swap(out)
     tree = with_manifest(files)
     owned = read_manifest(out)
@@ -114,16 +118,49 @@ def write_tree(out: Path, files: Tree, *, force: bool = False) -> WriteResult:
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(mode=DIR_MODE, parents=True)
+    staging.chmod(DIR_MODE)
     try:
         if out.is_dir():
             _link_kept_files(out, staging, set(tree) | set(owned))
         for path, data in tree.items():
             _place(out / path, staging / path, data)
+        # One flush of the file system instead of an fsync per file (thousands for a big
+        # datacenter): every byte of the new tree is on disk before it is swapped in.
+        _flush_file_system(staging)
         _swap_in(staging, out)
+        _fsync_folder(out.absolute().parent)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return WriteResult(written, pruned, unchanged)
+
+
+def _refuse_unsafe_paths(out: Path, files: Tree) -> None:
+    """Refuses a produced path that would leave `out`, and any symbolic link chartgen would
+    write through: the output folder, its siblings, or a folder or file on a produced path."""
+    for path in files:
+        if not _stays_inside(path):
+            raise OperationFailed(f"refusing to write {str(path)!r}: it is not inside {out}")
+    candidates = {out, *_siblings(out)}
+    for path in files:
+        for depth in range(1, len(path.parts) + 1):
+            candidates.add(out / PurePosixPath(*path.parts[:depth]))
+    links = sorted(str(link) for link in candidates if link.is_symlink())
+    if links:
+        listing = "\n  ".join(links)
+        raise OperationFailed(
+            f"refusing to write through symbolic links:\n  {listing}\n"
+            "chartgen writes only into real folders; remove the links"
+        )
+
+
+def _stays_inside(path: PurePosixPath) -> bool:
+    parts = path.parts
+    return (
+        bool(parts)
+        and not path.is_absolute()
+        and all(part not in ("", ".", "..") and "\0" not in part for part in parts)
+    )
 
 
 def _refuse_conflicts(
@@ -181,7 +218,7 @@ def _link_kept_files(out: Path, staging: Path, produced: set[PurePosixPath]) -> 
             if path in produced:
                 continue
             target = staging / relative / name
-            target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            _make_folder(target.parent)
             if source.is_symlink():
                 _copy_symlink(source, target)
             else:
@@ -189,19 +226,28 @@ def _link_kept_files(out: Path, staging: Path, produced: set[PurePosixPath]) -> 
 
 
 def _copy_symlink(source: Path, target: Path) -> None:
-    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _make_folder(target.parent)
     target.symlink_to(source.readlink())
 
 
+def _make_folder(folder: Path) -> None:
+    """mkdir -p with mode 0755 whatever the umask (mkdir's mode is masked by it)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=DIR_MODE)
+        created.chmod(DIR_MODE)
+
+
 def _place(current: Path, target: Path, data: bytes) -> None:
-    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _make_folder(target.parent)
     if _read(current) == data:
         os.link(current, target)  # unchanged: same inode, same mtime
         return
     with open(target, "xb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
     target.chmod(FILE_MODE)
 
 
@@ -218,16 +264,49 @@ def _swap_in(staging: Path, out: Path) -> None:
     shutil.rmtree(old)
 
 
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    return None if name is None else ctypes.CDLL(name, use_errno=True)
+
+
+def _flush_file_system(folder: Path) -> None:
+    """syncfs(2) on the file system holding `folder`; sync(2) where syncfs is missing."""
+    libc = _libc()
+    syncfs = getattr(libc, "syncfs", None) if libc is not None else None
+    if syncfs is None:
+        os.sync()
+        return
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs(descriptor) != 0:
+            os.sync()
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Makes the swap itself durable: the folder's entries are on disk."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
 def _exchange(first: Path, second: Path) -> bool:
     """Atomically swaps two paths (Linux renameat2); False where that is not available."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
+    import ctypes
+
+    libc = _libc()
+    if libc is None:
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False

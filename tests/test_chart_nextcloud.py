@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -549,38 +548,3 @@ def test_every_pod_and_container_is_hardened(root: Rendered, arm_mix: Rendered) 
                 assert set(item["resources"]["limits"]) == {"cpu", "memory"}, where
                 assert item["imagePullPolicy"] == "IfNotPresent", where
                 assert not item["image"].endswith(":latest"), where
-
-
-# --- the web fronts' configuration, checked by the real daemons where installed ----------
-
-
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
-def test_nginx_accepts_the_front_configuration(arm_mix: Rendered, tmp_path: Path) -> None:
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(config(arm_mix, "nginx.conf", "files-web"), encoding="utf-8")
-    done = subprocess.run(
-        ["nginx", "-t", "-c", str(conf)], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-
-
-@pytest.mark.skipif(shutil.which("apache2") is None, reason="apache2 is not installed")
-def test_apache_accepts_the_front_configuration(root: Rendered, tmp_path: Path) -> None:
-    # Debian's apache2 keeps its modules elsewhere and builds unixd and log_config in.
-    (tmp_path / "conf").mkdir()
-    shutil.copy("/etc/mime.types", tmp_path / "conf" / "mime.types")
-    (tmp_path / "modules").symlink_to("/usr/lib/apache2/modules")
-    (tmp_path / "html").mkdir()
-    lines = [
-        line.replace('"/usr/local/apache2"', f'"{tmp_path}"').replace(
-            "/var/www/html", str(tmp_path / "html")
-        )
-        for line in config(root, "httpd.conf", "cloud-web").splitlines()
-        if "unixd_module" not in line and "log_config_module" not in line
-    ]
-    conf = tmp_path / "httpd.conf"
-    conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = subprocess.run(
-        ["apache2", "-t", "-f", str(conf)], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -475,45 +474,6 @@ def test_the_blueprint_uses_no_nondeterministic_helm_function() -> None:
             text = path.read_text(encoding="utf-8")
             for function in ("randAlphaNum", "lookup", "now", "genCA", "uuidv4", " tpl "):
                 assert function not in text, (path.name, function)
-
-
-# --- nginx's own config test -------------------------------------------------------------
-
-NGINX_BINARY = shutil.which("nginx") or (
-    "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-)
-
-
-@pytest.mark.skipif(NGINX_BINARY is None, reason="nginx (Debian package) is not installed")
-def test_the_server_block_passes_nginx_config_test(arm_only: Rendered, tmp_path: Path) -> None:
-    conf_d = tmp_path / "conf.d"
-    conf_d.mkdir()
-    (conf_d / "default.conf").write_text(arm_only.one("ConfigMap")["data"]["default.conf"])
-    # The parts of nginx-unprivileged's nginx.conf that frame the server block.
-    main = tmp_path / "nginx.conf"
-    main.write_text(
-        f"pid {tmp_path}/nginx.pid;\n"
-        f"error_log {tmp_path}/error.log;\n"
-        "events {}\n"
-        "http {\n"
-        f"    client_body_temp_path {tmp_path}/client_temp;\n"
-        f"    proxy_temp_path {tmp_path}/proxy_temp;\n"
-        f"    fastcgi_temp_path {tmp_path}/fastcgi_temp;\n"
-        f"    uwsgi_temp_path {tmp_path}/uwsgi_temp;\n"
-        f"    scgi_temp_path {tmp_path}/scgi_temp;\n"
-        f"    access_log {tmp_path}/access.log;\n"
-        f"    include {conf_d}/*.conf;\n"
-        "}\n"
-    )
-    assert NGINX_BINARY is not None
-    done = subprocess.run(
-        [NGINX_BINARY, "-t", "-p", str(tmp_path), "-c", str(main)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "syntax is ok" in done.stderr
 
 
 # --- the valid cases of this chart ---------------------------------------------------------

@@ -13,7 +13,19 @@ from chartgen.cli import main
 from chartgen.validate import validate_file
 from tests.conftest import REPO
 
-COMMANDS = ["validate", "build", "schema", "init", "join-config"]
+COMMANDS = [
+    "validate",
+    "build",
+    "schema",
+    "init",
+    "join-config",
+    "diff",
+    "graph",
+    "install",
+    "uninstall",
+    "status",
+    "rollback",
+]
 
 
 def test_main_help_snapshot(runner: CliRunner, snapshot_text: SnapshotAssertion) -> None:

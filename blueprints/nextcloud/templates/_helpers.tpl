@@ -182,3 +182,37 @@ Volumes of a pod running Nextcloud's PHP: the data claim, the config ConfigMap a
 - name: tmp
   emptyDir: {}
 {{- end }}
+
+{{/*
+checkov exceptions, as annotations checkov itself honours, so that anyone scanning the rendered
+manifests gets the same result. Call with a list of check ids; each id needs its reason here.
+The README's Security section lists every exception.
+*/}}
+{{- define "nextcloud.checkovSkips" -}}
+{{- $reasons := dict
+  "CKV_K8S_15" "the image is pinned to a release tag; IfNotPresent lets pods restart while the registry is unreachable"
+  "CKV_K8S_43" "images are pinned by release tag (a multi-arch index); chartgen's image catalog records tags, not digests"
+  "CKV_K8S_40" "runs as the image's own user (www-data 33 owns the Nextcloud web root; postgres and redis 999 own their data)"
+  "CKV_K8S_35" "the official images take these passwords from env variables; the values come from a Secret created in the cluster, never rendered"
+  "CKV_K8S_38" "this hook creates the credentials Secret through the API; its Role allows only that"
+}}
+{{- range $index, $check := . }}
+checkov.io/skip{{ add1 $index }}: {{ printf "%s=%s" $check (required (printf "no reason for %s" $check) (get $reasons $check)) | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+checkov exceptions of a `helm test` pod (same form as nextcloud.checkovSkips).
+*/}}
+{{- define "nextcloud.checkovTestSkips" -}}
+{{- $reasons := dict
+  "CKV_K8S_15" "the image is pinned to a release tag; IfNotPresent lets pods restart while the registry is unreachable"
+  "CKV_K8S_43" "images are pinned by release tag (a multi-arch index); chartgen's image catalog records tags, not digests"
+  "CKV_K8S_8" "a helm test pod runs once to completion; there is nothing to keep alive"
+  "CKV_K8S_9" "a helm test pod runs once to completion and receives no traffic"
+  "CKV_K8S_40" "runs as the image's own user (www-data 33 owns the Nextcloud web root; postgres and redis 999 own their data)"
+}}
+{{- range $index, $check := . }}
+checkov.io/skip{{ add1 $index }}: {{ printf "%s=%s" $check (required (printf "no reason for %s" $check) (get $reasons $check)) | quote }}
+{{- end }}
+{{- end }}

@@ -67,3 +67,35 @@ The nginx image reference.
 {{- define "nginx.image" -}}
 {{- printf "%s:%s" .Values.image.repository .Values.image.tag }}
 {{- end }}
+
+{{/*
+checkov exceptions, as annotations checkov itself honours, so that anyone scanning the rendered
+manifests gets the same result. Call with a list of check ids; each id needs its reason here.
+The README's Security section lists every exception.
+*/}}
+{{- define "nginx.checkovSkips" -}}
+{{- $reasons := dict
+  "CKV_K8S_15" "the image is pinned to a release tag; IfNotPresent lets pods restart while the registry is unreachable"
+  "CKV_K8S_43" "images are pinned by release tag (a multi-arch index); chartgen's image catalog records tags, not digests"
+  "CKV_K8S_40" "runs as uid 101, the image's own unprivileged nginx user that owns its files"
+}}
+{{- range $index, $check := . }}
+checkov.io/skip{{ add1 $index }}: {{ printf "%s=%s" $check (required (printf "no reason for %s" $check) (get $reasons $check)) | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+checkov exceptions of a `helm test` pod (same form as nginx.checkovSkips).
+*/}}
+{{- define "nginx.checkovTestSkips" -}}
+{{- $reasons := dict
+  "CKV_K8S_15" "the image is pinned to a release tag; IfNotPresent lets pods restart while the registry is unreachable"
+  "CKV_K8S_43" "images are pinned by release tag (a multi-arch index); chartgen's image catalog records tags, not digests"
+  "CKV_K8S_8" "a helm test pod runs once to completion; there is nothing to keep alive"
+  "CKV_K8S_9" "a helm test pod runs once to completion and receives no traffic"
+  "CKV_K8S_40" "runs as uid 101, the image's own unprivileged nginx user that owns its files"
+}}
+{{- range $index, $check := . }}
+checkov.io/skip{{ add1 $index }}: {{ printf "%s=%s" $check (required (printf "no reason for %s" $check) (get $reasons $check)) | quote }}
+{{- end }}
+{{- end }}

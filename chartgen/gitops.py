@@ -1,0 +1,322 @@
+"""GitOps objects for the generated tree: Argo CD Applications or Flux HelmReleases.
+
+Pure: the datacenter, the install order recorded in `releases.yaml` and the options give
+`{path: bytes}` under `gitops/argocd/` or `gitops/flux/`. Both tools render the charts from the
+Git repository the tree is committed to, so nothing here refers to the local folder.
+
+- Argo CD: an app-of-apps. `gitops/argocd/root.yaml` is the one object applied by hand; it syncs
+  `gitops/argocd/apps/`, which holds one `Application` per chart. Sync waves follow the install
+  order (a release's wave is one more than the highest wave of the releases it needs).
+- Flux: `gitops/flux/source.yaml` (a `GitRepository`) and one `HelmRelease` per chart under
+  `gitops/flux/releases/`, each `dependsOn` the releases it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Literal
+
+from ruamel.yaml import YAML
+
+from chartgen.emit import dump_yaml
+from chartgen.errors import OperationFailed
+from chartgen.model import Datacenter
+from chartgen.render import RELEASES_FILE, with_header
+
+Tool = Literal["argocd", "flux"]
+TOOLS: tuple[Tool, ...] = ("argocd", "flux")
+
+GITOPS_DIR = PurePosixPath("gitops")
+ARGOCD_NAMESPACE = "argocd"
+FLUX_NAMESPACE = "flux-system"
+IN_CLUSTER = "https://kubernetes.default.svc"
+DEFAULT_REVISION = "main"
+# Deleting an Application with this finalizer deletes what it deployed (a cascading delete);
+# set only when pruning is wanted, so that removing a service from Git removes it from the cluster.
+CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+SOURCE_INTERVAL = "1m"
+RELEASE_INTERVAL = "10m"
+REMEDIATION_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class GitopsOptions:
+    tool: Tool
+    repo_url: str
+    path: str  # where the generated tree lives inside the repository ("" or "." = its root)
+    revision: str = DEFAULT_REVISION
+    prune: bool = False
+
+
+@dataclass(frozen=True)
+class Release:
+    """One entry of `releases.yaml`: what `chartgen install` deploys, and what it needs first."""
+
+    name: str
+    namespace: str
+    chart: str
+    needs: tuple[str, ...]
+
+
+def read_releases(data: bytes) -> tuple[Release, ...]:
+    """The releases of a `releases.yaml`, in install order."""
+    document = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
+    try:
+        return tuple(
+            Release(
+                name=str(entry["name"]),
+                namespace=str(entry["namespace"]),
+                chart=str(entry["chart"]),
+                needs=tuple(str(need) for need in entry.get("needs") or ()),
+            )
+            for entry in document["releases"]
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise OperationFailed(f"releases.yaml is not what chartgen writes ({error})") from error
+
+
+def sync_waves(releases: Sequence[Release]) -> dict[str, int]:
+    """Wave of each release: 0 without needs, else one more than the highest wave it needs.
+
+    Releases that do not depend on each other share a wave, so Argo CD syncs them together,
+    as `chartgen install` runs independent releases in parallel.
+    """
+    waves: dict[str, int] = {}
+    for release in releases:  # install order: what a release needs comes before it
+        waves[release.name] = 1 + max((waves[need] for need in release.needs), default=-1)
+    return waves
+
+
+def gitops_files(
+    dc: Datacenter, rendered: Mapping[PurePosixPath, bytes], options: GitopsOptions
+) -> dict[PurePosixPath, bytes]:
+    """The GitOps files for a rendered tree, by path relative to that tree.
+
+    The install order is the one the tree records in `releases.yaml`, so the GitOps tools
+    deploy exactly what `chartgen install` would.
+    """
+    releases = read_releases(rendered[RELEASES_FILE])
+    if options.tool == "argocd":
+        texts = _argocd_files(dc, releases, options)
+    else:
+        texts = _flux_files(dc, releases, options)
+    source_name = PurePosixPath(dc.source).name
+    return {
+        path: with_header(path, text.encode("utf-8"), source_name)
+        for path, text in sorted(texts.items())
+    }
+
+
+def _repo_path(options: GitopsOptions, *parts: str) -> str:
+    """A path inside the repository, as both tools expect it (relative, no leading `./`)."""
+    base = PurePosixPath(options.path.strip("/") or ".")
+    return str(PurePosixPath(base, *parts))
+
+
+def object_name(dc: Datacenter, release: Release) -> str:
+    """Prefixed with the datacenter, so that one Argo CD or Flux can serve several of them."""
+    return f"{dc.cluster.name}-{release.name}"
+
+
+def _labels(dc: Datacenter) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/managed-by": "chartgen",
+        "app.kubernetes.io/part-of": dc.cluster.name,
+    }
+
+
+_ARGOCD_README = """\
+# Argo CD
+
+`root.yaml` is an app-of-apps: apply it once, Argo CD does the rest from Git.
+
+    kubectl apply -n argocd -f {root}/root.yaml
+
+It syncs `apps/`, one `Application` per chart, in sync waves that follow the install order of
+`releases.yaml`. Argo CD waits for the applications of one wave to be healthy before the next
+only when it assesses the health of `Application` resources, which it does not by default: add
+the health check for `argoproj.io/Application` to `argocd-cm` (see "App of Apps" health in the
+Argo CD documentation). Without it, the applications retry until what they need is there.
+"""
+
+_FLUX_README = """\
+# Flux
+
+`source.yaml` is the `GitRepository` this tree is committed to; `releases/` holds one
+`HelmRelease` per chart, each depending on the releases it needs (the order of
+`releases.yaml`). Have Flux apply this folder, for example with a `Kustomization` whose path is
+`{root}`, or once by hand:
+
+    kubectl apply -R -f {root}
+"""
+
+
+# Argo CD ------------------------------------------------------------------------------------
+
+
+def _argocd_files(
+    dc: Datacenter, releases: Sequence[Release], options: GitopsOptions
+) -> dict[PurePosixPath, str]:
+    directory = GITOPS_DIR / "argocd"
+    files = {
+        directory / "README.md": _ARGOCD_README.format(
+            root=_repo_path(options, "gitops", "argocd")
+        ),
+        directory / "root.yaml": dump_yaml(_argocd_root(dc, options)),
+    }
+    waves = sync_waves(releases)
+    for release in releases:
+        document = _argocd_application(dc, release, waves[release.name], options)
+        files[directory / "apps" / f"{release.name}.yaml"] = dump_yaml(document)
+    return files
+
+
+def _sync_policy(options: GitopsOptions, sync_options: list[str]) -> dict[str, Any]:
+    policy: dict[str, Any] = {"automated": {"prune": options.prune, "selfHeal": True}}
+    if sync_options:
+        policy["syncOptions"] = sync_options
+    # A release whose dependency is not yet healthy fails its first sync: retry, backing off.
+    policy["retry"] = {
+        "limit": 5,
+        "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"},
+    }
+    return policy
+
+
+def _argocd_metadata(
+    name: str, dc: Datacenter, annotations: Mapping[str, str], options: GitopsOptions
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": ARGOCD_NAMESPACE, "labels": _labels(dc)}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    if options.prune:
+        metadata["finalizers"] = [CASCADE_FINALIZER]
+    return metadata
+
+
+def _argocd_root(dc: Datacenter, options: GitopsOptions) -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": _argocd_metadata(dc.cluster.name, dc, {}, options),
+        "spec": {
+            "project": "default",
+            "source": {
+                "repoURL": options.repo_url,
+                "targetRevision": options.revision,
+                "path": _repo_path(options, "gitops", "argocd", "apps"),
+            },
+            "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
+            "syncPolicy": _sync_policy(options, []),
+        },
+    }
+
+
+def _argocd_application(
+    dc: Datacenter, release: Release, wave: int, options: GitopsOptions
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": _argocd_metadata(object_name(dc, release), dc, {SYNC_WAVE: str(wave)}, options),
+        "spec": {
+            "project": "default",
+            "source": {
+                "repoURL": options.repo_url,
+                "targetRevision": options.revision,
+                "path": _repo_path(options, release.chart),
+                "helm": {"releaseName": release.name},
+            },
+            "destination": {"server": IN_CLUSTER, "namespace": release.namespace},
+            "syncPolicy": _sync_policy(options, ["CreateNamespace=true"]),
+        },
+    }
+
+
+# Flux ---------------------------------------------------------------------------------------
+
+
+def _flux_files(
+    dc: Datacenter, releases: Sequence[Release], options: GitopsOptions
+) -> dict[PurePosixPath, str]:
+    directory = GITOPS_DIR / "flux"
+    files = {
+        directory / "README.md": _FLUX_README.format(root=_repo_path(options, "gitops", "flux")),
+        directory / "source.yaml": dump_yaml(_flux_source(dc, options)),
+    }
+    names = {release.name: object_name(dc, release) for release in releases}
+    for release in releases:
+        document = _flux_release(dc, release, names, options)
+        files[directory / "releases" / f"{release.name}.yaml"] = dump_yaml(document)
+    return files
+
+
+def git_reference(revision: str) -> dict[str, str]:
+    """Flux wants to know what kind of reference a revision is; Argo CD takes any of them.
+
+    A full commit hash pins a commit, `refs/...` names any reference (`refs/tags/v1`), anything
+    else is a branch.
+    """
+    if len(revision) == 40 and all(char in "0123456789abcdef" for char in revision):
+        return {"commit": revision}
+    if revision.startswith("refs/"):
+        return {"name": revision}
+    return {"branch": revision}
+
+
+def _flux_source(dc: Datacenter, options: GitopsOptions) -> dict[str, Any]:
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": dc.cluster.name, "namespace": FLUX_NAMESPACE, "labels": _labels(dc)},
+        "spec": {
+            "interval": SOURCE_INTERVAL,
+            "url": options.repo_url,
+            "ref": git_reference(options.revision),
+        },
+    }
+
+
+def _flux_release(
+    dc: Datacenter, release: Release, names: Mapping[str, str], options: GitopsOptions
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "interval": RELEASE_INTERVAL,
+        "releaseName": release.name,
+        "targetNamespace": release.namespace,
+        # Helm keeps its release records in the release's namespace, as `chartgen install`
+        # does, so `helm list -n NAMESPACE` and `chartgen status` see Flux's releases too.
+        "storageNamespace": release.namespace,
+        "chart": {
+            "spec": {
+                "chart": _repo_path(options, release.chart),
+                # The chart version stays the same from one build to the next: without this,
+                # Flux would not upgrade a release whose chart changed in Git.
+                "reconcileStrategy": "Revision",
+                "sourceRef": {
+                    "kind": "GitRepository",
+                    "name": dc.cluster.name,
+                    "namespace": FLUX_NAMESPACE,
+                },
+            }
+        },
+        "install": {"createNamespace": True, "remediation": {"retries": REMEDIATION_RETRIES}},
+        "upgrade": {"remediation": {"retries": REMEDIATION_RETRIES}},
+    }
+    if release.needs:
+        spec["dependsOn"] = [
+            {"name": names[need], "namespace": FLUX_NAMESPACE} for need in release.needs
+        ]
+    return {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {
+            "name": names[release.name],
+            "namespace": FLUX_NAMESPACE,
+            "labels": _labels(dc),
+        },
+        "spec": spec,
+    }

@@ -1,0 +1,161 @@
+"""Fixtures of the install tests: a throwaway PostgreSQL for helm's release records, the
+emulated cluster, and the root datacenter's tree built once.
+
+helm's default storage (Secrets) sends protobuf, which the emulator cannot read, so helm keeps
+its records in PostgreSQL (`HELM_DRIVER=sql`). The server runs from a temporary folder on a
+free loopback port for the whole session, as the `postgres` user when the suite runs as root
+(initdb refuses root); every test gets a database and an emulator of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chartgen.cli import main
+from chartgen.tools import find_helm
+from tests.conftest import REPO
+from tests.kube_emulator import EmulatedCluster, start_cluster
+
+_DATABASES = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Postgres:
+    port: int
+    bin_dir: Path
+    user: str | None  # the system user the server runs as (None: the current one)
+
+    def run(self, *argv: str) -> None:
+        subprocess.run(
+            [str(self.bin_dir / argv[0]), *argv[1:]],
+            check=True,
+            capture_output=True,
+            user=self.user,
+            timeout=60,
+        )
+
+    def new_database(self) -> str:
+        name = f"helm{next(_DATABASES)}"
+        self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}?sslmode=disable"
+
+
+def _postgres_bin_dir() -> Path:
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).resolve().parent
+    # Debian keeps the server programs out of PATH, one folder per major version.
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not candidates:
+        raise RuntimeError("PostgreSQL not found: `make test` installs the Debian package")
+    return candidates[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    user = "postgres" if os.geteuid() == 0 else None
+    root = Path(tempfile.mkdtemp(prefix="chartgen-pg-"))
+    if user is not None:
+        shutil.chown(root, user, user)
+    server = Postgres(_free_port(), _postgres_bin_dir(), user)
+    data = root / "data"
+    server.run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    settings = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    server.run("pg_ctl", "-D", str(data), "-o", settings, "-l", str(root / "log"), "-w", "start")
+    try:
+        yield server
+    finally:
+        server.run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def helm_env(postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """helm's environment for one test: a fresh database, and its own config and cache."""
+    env = {
+        "HELM_DRIVER": "sql",
+        "HELM_DRIVER_SQL_CONNECTION_STRING": postgres.new_database(),
+        "HELM_CACHE_HOME": str(tmp_path / "helm-cache"),
+        "HELM_CONFIG_HOME": str(tmp_path / "helm-config"),
+        "HELM_DATA_HOME": str(tmp_path / "helm-data"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("HELM_KUBECONTEXT", raising=False)
+    # helm creates its tables on first use, before it contacts any cluster, and several helm
+    # commands doing it at once on an empty database race: one command does it first (that
+    # it then finds no cluster does not matter).
+    primed = subprocess.run(
+        [str(find_helm().path), "list", "--output", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": str(tmp_path / "no-cluster")},
+        timeout=60,
+        check=False,
+    )
+    assert "SQL driver" not in primed.stderr, primed.stderr
+    return env
+
+
+StartCluster = Callable[..., EmulatedCluster]
+
+
+@pytest.fixture
+def start_emulated(
+    helm_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StartCluster]:
+    """Starts an emulated cluster (kinds in `refused` are rejected), KUBECONFIG pointing at
+    it; stopped after the test."""
+    started: list[EmulatedCluster] = []
+
+    def start(refused: set[str] | None = None) -> EmulatedCluster:
+        emulated = start_cluster(tmp_path / f"kubeconfig{len(started)}", refused)
+        started.append(emulated)
+        monkeypatch.setenv("KUBECONFIG", str(emulated.kubeconfig))
+        return emulated
+
+    try:
+        yield start
+    finally:
+        for emulated in started:
+            emulated.stop()
+
+
+@pytest.fixture
+def cluster(start_emulated: StartCluster) -> EmulatedCluster:
+    """A fresh emulated cluster that accepts everything."""
+    return start_emulated()
+
+
+def build_tree(source_text: str, directory: Path) -> Path:
+    """`chartgen build` of a datacenter.yaml text into DIRECTORY (the same for every test)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory.parent / f"{directory.name}.yaml"
+    source.write_text(source_text)
+    result = CliRunner().invoke(main, ["build", str(source), "-o", str(directory / "tree")])
+    assert result.exit_code == 0, result.output
+    return directory / "tree"
+
+
+@pytest.fixture(scope="session")
+def root_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's datacenter.yaml, built."""
+    folder = tmp_path_factory.mktemp("root-tree")
+    return build_tree((REPO / "datacenter.yaml").read_text(), folder / "dc")

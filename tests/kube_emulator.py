@@ -1,0 +1,368 @@
+"""A Kubernetes API on loopback that the real helm can install into, for the install tests.
+
+kmock's `KubernetesEmulator` keeps objects in memory and serves discovery from the resource
+list it bundles; four gaps stop helm 4 against it, and this subclass closes them:
+
+1. the core group's discovery says `groupVersion: "/v1"`; helm cannot map core kinds unless it
+   is `"v1"`;
+2. helm 4 applies server-side (PATCH `application/apply-patch+yaml`), which must create a
+   missing object;
+3. without `/openapi/v3` helm fetches the protobuf OpenAPI v2 document to validate fields; an
+   OpenAPI v3 index whose group-version documents declare PATCH with a `fieldValidation`
+   parameter makes helm leave validation to the server;
+4. kmock reads `/api/v1/namespaces/NAME` as "everything in namespace NAME": Namespace objects
+   (which `--create-namespace` makes) are served here instead.
+
+Nothing runs controllers, so nothing becomes ready, except that a Job is reported complete as
+soon as it exists: helm waits for its hook Jobs even without `--wait`.
+
+`EmulatedCluster` runs the emulator on 127.0.0.1 in a thread of its own, so that the tests (and
+chartgen's own asyncio loop) stay synchronous, and writes a kubeconfig pointing at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import gzip
+import importlib.resources
+import json
+import re
+import threading
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+from typing_extensions import override
+
+NAMESPACES = kmock.resource("", "v1", "namespaces")
+JOBS = kmock.resource("batch", "v1", "jobs")
+APPLY_PATCH = "application/apply-patch+yaml"
+NAMESPACE_PATH = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+))?/?")
+OPENAPI_PATH = re.compile(r"/openapi/v3(?:/(?P<group_version>.+))?")
+# The Kubernetes version the emulator claims: the generated charts require 1.29 or later.
+SERVER_VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.4", "platform": "linux/amd64"}
+
+
+@attrs.define(kw_only=True)
+class HelmReadyEmulator(kmock.KubernetesEmulator):
+    """kmock's emulator with the four gaps closed; `refused` kinds fail as an invalid object."""
+
+    refused: set[str] = attrs.field(factory=set)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        # kmock's `resources.load_bundled()`, without its deprecated importlib call (the
+        # suite turns warnings into errors).
+        self.resources.load_data(_bundled_resources())
+        # Watch streams go out as application/octet-stream, which client-go cannot decode.
+        (
+            (self.fallback**1)[kmock.action.WATCH]
+            << kmock.headers({"Content-Type": "application/json"})
+            << self._serve_watch
+        )
+
+    @override
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        namespace_path = NAMESPACE_PATH.fullmatch(raw_request.path)
+        if namespace_path is not None:
+            return await self._serve_namespace(raw_request, namespace_path["name"])
+        openapi_path = OPENAPI_PATH.fullmatch(raw_request.path)
+        if openapi_path is not None and raw_request.method == "GET":
+            return self._serve_openapi(openapi_path["group_version"])
+        try:
+            return await super().__call__(raw_request)
+        finally:
+            # kmock keeps every request for assertions and scans all of them again for each
+            # new one: quadratic, seconds per helm command after a few hundred. These tests
+            # assert on objects, not on requests, so each one is forgotten once answered.
+            self._requests[:] = [
+                request for request in self._requests if request._raw_request is not raw_request
+            ]
+
+    @override
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        resource = request.resource
+        if resource is not None and request.action in (kmock.action.CREATE, kmock.action.UPDATE):
+            kind = self._kind(resource)
+            if kind in self.refused:
+                raise kmock.KubernetesError(
+                    status=422,
+                    reason="Invalid",
+                    message=f"{kind} is refused by this test cluster",
+                )
+            if request.action == kmock.action.UPDATE and _is_apply(request):
+                await self._create_missing(request)
+            if resource == JOBS and request.action == kmock.action.CREATE:
+                _complete_job(request.data)
+        return await super()._handle(request)
+
+    async def _create_missing(self, request: kmock.Request) -> None:
+        assert request.resource is not None and request.name is not None
+        key = (request.resource, request.namespace, request.name)
+        async with self._lock:
+            if key not in self.objects or self.objects[key].deleted:
+                body = copy.deepcopy(request.data)
+                if request.resource == JOBS:
+                    _complete_job(body)
+                self.objects[key] = body
+
+    @override
+    async def _serve_version(self, request: kmock.Request) -> Any:
+        document = await super()._serve_version(request)
+        assert isinstance(document, dict)
+        document["groupVersion"] = document["groupVersion"].lstrip("/")
+        return document
+
+    @override
+    async def _serve_list(self, request: kmock.Request) -> Any:
+        # client-go's list decoding needs the list's own kind and apiVersion.
+        document = await super()._serve_list(request)
+        assert isinstance(document, dict) and request.resource is not None
+        resource = request.resource
+        group_version = f"{resource.group}/{resource.version}".lstrip("/")
+        return {"apiVersion": group_version, "kind": f"{self._kind(resource)}List", **document}
+
+    @override
+    async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[Any]:
+        # kmock's own watch, plus the bookmark that ends the initial events of a "watch list"
+        # (`sendInitialEvents=true`), which client-go waits for before it trusts its cache.
+        resource = request.resource
+        assert resource is not None
+        yield b""
+        async with self._lock:
+            initial = [
+                copy.deepcopy(obj.raw)
+                for (object_resource, namespace, _name), obj in self.objects.items()
+                if object_resource == resource and not obj.deleted
+                if request.namespace is None or namespace == request.namespace
+            ]
+        for raw in initial:
+            yield {"type": "ADDED", "object": raw}
+        if request.params.get("sendInitialEvents") == "true":
+            group_version = f"{resource.group}/{resource.version}".lstrip("/")
+            bookmark = {
+                "apiVersion": group_version,
+                "kind": self._kind(resource),
+                "metadata": {
+                    "resourceVersion": "1",
+                    "annotations": {"k8s.io/initial-events-end": "true"},
+                },
+            }
+            yield {"type": "BOOKMARK", "object": bookmark}
+        async for event in self._buses[resource]:
+            namespace = event.get("object", {}).get("metadata", {}).get("namespace")
+            if request.namespace is None or namespace == request.namespace:
+                yield event
+
+    @override
+    async def _serve_server_version(self, request: kmock.Request) -> Any:
+        return dict(SERVER_VERSION)
+
+    def _kind(self, resource: kmock.resource) -> str:
+        if resource not in self.resources:  # indexing would declare it
+            return str(resource.plural)
+        return self.resources[resource].kind or str(resource.plural)
+
+    async def _serve_namespace(
+        self, raw_request: aiohttp.web.BaseRequest, name: str | None
+    ) -> aiohttp.web.StreamResponse:
+        body = await raw_request.read()
+        data = json.loads(body) if body else {}
+        async with self._lock:
+            if name is None:
+                if raw_request.method == "GET":
+                    items = [obj.raw for obj in self._namespace_objects()]
+                    return _json({"kind": "NamespaceList", "apiVersion": "v1", "items": items})
+                if raw_request.method == "POST":
+                    return self._store_namespace(data["metadata"]["name"], data, exists_ok=False)
+                return _status(405, "MethodNotAllowed", "not supported by the emulator")
+            key = (NAMESPACES, None, name)
+            present = key in self.objects and not self.objects[key].deleted
+            if raw_request.method == "GET":
+                if not present:
+                    return _status(404, "NotFound", f'namespaces "{name}" not found')
+                return _json(self.objects[key].raw)
+            if raw_request.method in ("PUT", "PATCH"):
+                return self._store_namespace(name, data, exists_ok=True)
+            if raw_request.method == "DELETE":
+                if not present:
+                    return _status(404, "NotFound", f'namespaces "{name}" not found')
+                last = self.objects[key].raw
+                self.objects[key].delete()
+                return _json(last)
+        return _status(405, "MethodNotAllowed", "not supported by the emulator")
+
+    def _store_namespace(
+        self, name: str, data: dict[str, Any], exists_ok: bool
+    ) -> aiohttp.web.StreamResponse:
+        key = (NAMESPACES, None, name)
+        if key in self.objects and not self.objects[key].deleted:
+            if not exists_ok:
+                return _status(409, "AlreadyExists", f'namespaces "{name}" already exists')
+            self.objects[key].patch(data)
+        else:
+            body = {"apiVersion": "v1", "kind": "Namespace", **data}
+            body.setdefault("metadata", {})["name"] = name
+            body["status"] = {"phase": "Active"}
+            self.objects[key] = body
+        return _json(self.objects[key].raw, status=201)
+
+    def _namespace_objects(self) -> Iterator[kmock.Object]:
+        for (resource, _namespace, _name), obj in self.objects.items():
+            if resource == NAMESPACES and not obj.deleted:
+                yield obj
+
+    def _serve_openapi(self, group_version: str | None) -> aiohttp.web.StreamResponse:
+        by_path: dict[str, list[kmock.resource]] = {}
+        for resource in self.resources:
+            prefix = "api/v1" if resource.group == "" else f"apis/{resource.group}"
+            path = prefix if resource.group == "" else f"{prefix}/{resource.version}"
+            by_path.setdefault(path, []).append(resource)
+        if group_version is None:
+            return _json(
+                {
+                    "paths": {
+                        path: {"serverRelativeURL": f"/openapi/v3/{path}?hash=emulated"}
+                        for path in sorted(by_path)
+                    }
+                }
+            )
+        resources = by_path.get(group_version)
+        if resources is None:
+            return _status(404, "NotFound", f"no OpenAPI document for {group_version}")
+        return _json(
+            {
+                "openapi": "3.0.0",
+                "info": {"title": "Kubernetes", "version": SERVER_VERSION["gitVersion"]},
+                "paths": dict(self._patch_operation(resource) for resource in resources),
+            }
+        )
+
+    def _patch_operation(self, resource: kmock.resource) -> tuple[str, dict[str, Any]]:
+        info = self.resources[resource]
+        base = "/api/v1" if resource.group == "" else f"/apis/{resource.group}/{resource.version}"
+        scope = "/namespaces/{namespace}" if info.namespaced else ""
+        operation = {
+            "parameters": [
+                {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+            ],
+            "x-kubernetes-group-version-kind": {
+                "group": resource.group,
+                "version": resource.version,
+                "kind": info.kind,
+            },
+        }
+        return f"{base}{scope}/{resource.plural}/{{name}}", {"patch": operation}
+
+
+@functools.cache
+def _bundled_resources() -> bytes:
+    packed = importlib.resources.files("kmock._internal").joinpath("resources.json.gz")
+    return gzip.decompress(packed.read_bytes())
+
+
+def _is_apply(request: kmock.Request) -> bool:
+    return str(request.headers.get("Content-Type", "")).startswith(APPLY_PATCH)
+
+
+def _complete_job(job: Any) -> None:
+    """No controller runs the Job: report it complete at once (helm waits for hook Jobs)."""
+    if isinstance(job, dict):
+        job["status"] = {
+            "succeeded": 1,
+            "conditions": [
+                {"type": "SuccessCriteriaMet", "status": "True"},
+                {"type": "Complete", "status": "True"},
+            ],
+        }
+
+
+def _json(document: Any, status: int = 200) -> aiohttp.web.Response:
+    return aiohttp.web.json_response(document, status=status)
+
+
+def _status(code: int, reason: str, message: str) -> aiohttp.web.Response:
+    return _json(
+        {
+            "apiVersion": "v1",
+            "kind": "Status",
+            "metadata": {},
+            "status": "Failure",
+            "reason": reason,
+            "message": message,
+            "code": code,
+        },
+        status=code,
+    )
+
+
+@dataclass
+class EmulatedCluster:
+    """The emulator served on 127.0.0.1 from a thread of its own, with a kubeconfig for it."""
+
+    emulator: HelmReadyEmulator
+    url: str
+    kubeconfig: Path
+    _loop: asyncio.AbstractEventLoop
+    _stop: asyncio.Event
+    _thread: threading.Thread
+
+    def objects(self, plural: str, namespace: str | None = None) -> dict[str, dict[str, Any]]:
+        """The live objects of one kind (by plural), by name, in NAMESPACE or cluster-wide."""
+        found: dict[str, dict[str, Any]] = {}
+        for (resource, object_namespace, name), obj in list(self.emulator.objects.items()):
+            if resource.plural != plural or obj.deleted:
+                continue
+            if namespace is None or object_namespace == namespace:
+                found[name] = copy.deepcopy(obj.raw)
+        return found
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+def start_cluster(kubeconfig: Path, refused: set[str] | None = None) -> EmulatedCluster:
+    """Serves a fresh emulator and writes KUBECONFIG for it; call `.stop()` when done."""
+    emulator = HelmReadyEmulator(refused=set(refused or ()))
+    started: Future[tuple[str, asyncio.AbstractEventLoop, asyncio.Event]] = Future()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        try:
+            async with emulator, kmock.Server(emulator) as server:
+                started.set_result((str(server.url).rstrip("/"), asyncio.get_running_loop(), stop))
+                await stop.wait()
+        except BaseException as error:
+            if not started.done():
+                started.set_exception(error)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    url, loop, stop = started.result(timeout=30)
+    kubeconfig.write_text(kubeconfig_text(url))
+    return EmulatedCluster(emulator, url, kubeconfig, loop, stop, thread)
+
+
+def kubeconfig_text(server: str, context: str = "emulated") -> str:
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": context, "cluster": {"server": server}}],
+            "users": [{"name": context, "user": {"token": "emulated"}}],
+            "contexts": [
+                {"name": context, "context": {"cluster": context, "user": context}},
+            ],
+            "current-context": context,
+        },
+        indent=2,
+    )

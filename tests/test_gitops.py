@@ -1,0 +1,309 @@
+"""Argo CD and Flux output: the upstream CRDs' structure, the install order, --check, usage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from chartgen.build import built_tree
+from chartgen.cli import main
+from chartgen.gitops import GitopsOptions, Release, git_reference, read_releases, sync_waves
+from chartgen.render import RELEASES_FILE
+from tests.conftest import REPO, case_dirs
+
+DATA = Path(__file__).parent / "data" / "gitops"
+URL = "https://git.example.com/me/datacenter.git"
+VALID = case_dirs("valid")
+# Flux's pattern for metav1.Duration fields (the CRD's validation of `interval`).
+DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+OPTION_SETS = [
+    GitopsOptions("argocd", URL, "generated"),
+    GitopsOptions("argocd", URL, "clusters/home", revision="v2", prune=True),
+    GitopsOptions("flux", URL, "generated"),
+    GitopsOptions("flux", URL, "", revision="refs/tags/v1.2.0"),
+]
+
+
+def _load(data: bytes) -> Any:
+    return YAML(typ="safe", pure=True).load(data.decode("utf-8"))
+
+
+def _references() -> dict[tuple[str, str], dict[str, Any]]:
+    references = {}
+    for path in sorted(DATA.glob("*.yaml")):
+        reference = _load(path.read_bytes())
+        references[(reference["apiVersion"], reference["kind"])] = reference
+    return references
+
+
+REFERENCES = _references()
+
+
+def _leaves(value: Any, fields: dict[str, str], path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every field of an object by dotted path. A mapping descends unless the reference types
+    that path as a map; a list of mappings descends with `[]`."""
+    if isinstance(value, dict) and fields.get(path) != "map[string]string":
+        for key, item in value.items():
+            yield from _leaves(item, fields, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        for item in value:
+            yield from _leaves(item, fields, f"{path}[]")
+    else:
+        yield path, value
+
+
+def _has_type(value: Any, expected: str) -> bool:
+    if expected == "string":
+        return isinstance(value, str)
+    if expected == "duration":
+        return isinstance(value, str) and bool(DURATION.match(value))
+    if expected == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected == "boolean":
+        return isinstance(value, bool)
+    if expected == "map[string]string":
+        return isinstance(value, dict) and all(
+            isinstance(key, str) and isinstance(item, str) for key, item in value.items()
+        )
+    if expected == "[]string":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    raise AssertionError(f"unknown type {expected} in the test data")
+
+
+def structure_problems(document: Any) -> list[str]:
+    """What in a document the upstream CRD (as written down in tests/data/gitops) would not take."""
+    key = (document.get("apiVersion"), document.get("kind"))
+    if key not in REFERENCES:
+        return [f"no reference for {key}: chartgen must not emit it"]
+    reference = REFERENCES[key]
+    fields: dict[str, str] = reference["fields"]
+    problems = []
+    seen = set()
+    for path, value in _leaves(document, fields):
+        seen.add(path)
+        if path not in fields:
+            problems.append(f"{path}: not a field chartgen may emit in {key}")
+        elif not _has_type(value, fields[path]):
+            problems.append(f"{path}: {value!r} is not a {fields[path]}")
+        elif value not in reference.get("enums", {}).get(path, [value]):
+            problems.append(f"{path}: {value!r} is not one of {reference['enums'][path]}")
+    problems += [f"{path}: required" for path in reference["required"] if path not in seen]
+    return problems
+
+
+def _gitops_documents(files: dict[PurePosixPath, bytes]) -> dict[PurePosixPath, Any]:
+    return {
+        path: _load(data)
+        for path, data in sorted(files.items())
+        if path.parts[0] == "gitops" and path.suffix == ".yaml"
+    }
+
+
+def test_the_checker_rejects_what_the_crds_do_not_have() -> None:
+    good: dict[str, Any] = {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": "dc", "namespace": "flux-system"},
+        "spec": {"interval": "1m", "url": URL, "ref": {"branch": "main"}},
+    }
+    assert structure_problems(good) == []
+    assert structure_problems({**good, "spec": {**good["spec"], "branch": "main"}}) == [
+        "spec.branch: not a field chartgen may emit in "
+        "('source.toolkit.fluxcd.io/v1', 'GitRepository')"
+    ]
+    assert structure_problems({**good, "spec": {"interval": "1 minute", "url": URL}}) == [
+        "spec.interval: '1 minute' is not a duration"
+    ]
+    assert structure_problems({**good, "spec": {"interval": "1m"}}) == ["spec.url: required"]
+    assert structure_problems({**good, "apiVersion": "source.toolkit.fluxcd.io/v1beta2"})
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: f"{o.tool}-{o.path or 'root'}")
+@pytest.mark.parametrize("case", VALID, ids=[path.name for path in VALID])
+def test_every_emitted_object_fits_the_upstream_crd(case: Path, options: GitopsOptions) -> None:
+    files = built_tree(str(case / "datacenter.yaml"), options).files
+    documents = _gitops_documents(files)
+    releases = read_releases(files[RELEASES_FILE])
+    # Argo CD's root Application or Flux's GitRepository, then one object per release.
+    assert len(documents) == 1 + len(releases)
+    for path, document in documents.items():
+        assert structure_problems(document) == [], path
+
+
+def _mytinydc(options: GitopsOptions) -> tuple[tuple[Release, ...], dict[PurePosixPath, Any]]:
+    files = built_tree(str(REPO / "datacenter.yaml"), options).files
+    return read_releases(files[RELEASES_FILE]), _gitops_documents(files)
+
+
+def test_argocd_app_of_apps_follows_the_install_order() -> None:
+    releases, documents = _mytinydc(GitopsOptions("argocd", URL, "generated"))
+    root = documents[PurePosixPath("gitops/argocd/root.yaml")]
+    assert root["spec"]["source"]["path"] == "generated/gitops/argocd/apps"
+    assert root["spec"]["source"]["repoURL"] == URL
+    assert root["spec"]["source"]["targetRevision"] == "main"
+    waves = {}
+    for release in releases:
+        app = documents[PurePosixPath(f"gitops/argocd/apps/{release.name}.yaml")]
+        assert app["metadata"]["name"] == f"mytinydc-{release.name}"
+        assert app["spec"]["source"]["path"] == f"generated/{release.chart}"
+        assert app["spec"]["source"]["helm"]["releaseName"] == release.name
+        assert app["spec"]["destination"]["namespace"] == release.namespace
+        assert "CreateNamespace=true" in app["spec"]["syncPolicy"]["syncOptions"]
+        assert app["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
+        assert "finalizers" not in app["metadata"]
+        waves[release.name] = int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+    assert waves == {"chartgen-namespaces": 0, "chartgen-storage": 1, "web": 1, "cloud": 2}
+    for release in releases:
+        assert all(waves[need] < waves[release.name] for need in release.needs)
+
+
+def test_argocd_prune_is_configurable() -> None:
+    _releases, documents = _mytinydc(GitopsOptions("argocd", URL, "generated", prune=True))
+    for document in documents.values():
+        assert document["spec"]["syncPolicy"]["automated"]["prune"] is True
+        assert document["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+
+
+def test_flux_releases_depend_on_what_they_need() -> None:
+    releases, documents = _mytinydc(GitopsOptions("flux", URL, "deploy/home"))
+    source = documents[PurePosixPath("gitops/flux/source.yaml")]
+    assert source["spec"] == {"interval": "1m", "url": URL, "ref": {"branch": "main"}}
+    for release in releases:
+        document = documents[PurePosixPath(f"gitops/flux/releases/{release.name}.yaml")]
+        spec = document["spec"]
+        assert spec["releaseName"] == release.name
+        assert spec["targetNamespace"] == spec["storageNamespace"] == release.namespace
+        assert spec["chart"]["spec"]["chart"] == f"deploy/home/{release.chart}"
+        assert spec["chart"]["spec"]["reconcileStrategy"] == "Revision"
+        assert spec["chart"]["spec"]["sourceRef"]["name"] == source["metadata"]["name"]
+        depends = [entry["name"] for entry in spec.get("dependsOn", [])]
+        assert depends == [f"mytinydc-{need}" for need in release.needs]
+    cloud = documents[PurePosixPath("gitops/flux/releases/cloud.yaml")]
+    assert cloud["spec"]["dependsOn"] == [
+        {"name": "mytinydc-chartgen-namespaces", "namespace": "flux-system"},
+        {"name": "mytinydc-chartgen-storage", "namespace": "flux-system"},
+    ]
+
+
+def test_waves_are_one_more_than_the_highest_need() -> None:
+    releases = [
+        Release("a", "a", "charts/a", ()),
+        Release("b", "b", "charts/b", ("a",)),
+        Release("c", "c", "charts/c", ()),
+        Release("d", "d", "charts/d", ("b", "c")),
+    ]
+    assert sync_waves(releases) == {"a": 0, "b": 1, "c": 0, "d": 2}
+
+
+@pytest.mark.parametrize(
+    ("revision", "reference"),
+    [
+        ("main", {"branch": "main"}),
+        ("refs/tags/v1.0.0", {"name": "refs/tags/v1.0.0"}),
+        (
+            "0123456789abcdef0123456789abcdef01234567",
+            {"commit": "0123456789abcdef" * 2 + "01234567"},
+        ),
+    ],
+)
+def test_flux_reference_kinds(revision: str, reference: dict[str, str]) -> None:
+    assert git_reference(revision) == reference
+
+
+def test_output_is_deterministic() -> None:
+    options = GitopsOptions("argocd", URL, "generated")
+    first = built_tree(str(REPO / "datacenter.yaml"), options).files
+    second = built_tree(str(REPO / "datacenter.yaml"), options).files
+    assert first == second
+    assert all(
+        data.startswith(b"# generated by chartgen")
+        for path, data in first.items()
+        if path.parts[0] == "gitops" and path.suffix == ".yaml"
+    )
+
+
+ARGOCD = ["--gitops", "argocd", "--repo-url", URL, "--path", "generated"]
+
+
+def test_build_writes_gitops_and_check_covers_it(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    source = str(REPO / "datacenter.yaml")
+    result = runner.invoke(main, ["build", source, "-o", str(out), *ARGOCD])
+    assert result.exit_code == 0, result.output
+    app = out / "gitops" / "argocd" / "apps" / "cloud.yaml"
+    assert app.is_file()
+    assert runner.invoke(main, ["build", source, "-o", str(out), "--check", *ARGOCD]).exit_code == 0
+    # Without the options, the GitOps files are not what a build writes.
+    plain = runner.invoke(main, ["build", source, "-o", str(out), "--check"])
+    assert plain.exit_code == 1
+    assert f"{app}: extra" in plain.stderr
+    # Another revision changes every Application.
+    moved = runner.invoke(
+        main, ["build", source, "-o", str(out), "--check", *ARGOCD, "--revision", "v2"]
+    )
+    assert moved.exit_code == 1
+    assert f"{app}: stale" in moved.stderr
+    app.write_text(app.read_text().replace("selfHeal: true", "selfHeal: false"))
+    edited = runner.invoke(main, ["build", source, "-o", str(out), "--check", *ARGOCD])
+    assert edited.exit_code == 1
+    assert f"{app}: edited by hand" in edited.stderr
+
+
+def test_switching_tools_prunes_the_other_tools_files(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    source = str(REPO / "datacenter.yaml")
+    assert runner.invoke(main, ["build", source, "-o", str(out), *ARGOCD]).exit_code == 0
+    flux = ["--gitops", "flux", "--repo-url", URL, "--path", "generated"]
+    result = runner.invoke(main, ["build", source, "-o", str(out), *flux])
+    assert result.exit_code == 0, result.output
+    assert not (out / "gitops" / "argocd").exists()
+    assert (out / "gitops" / "flux" / "releases" / "web.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--repo-url", URL], "--repo-url need --gitops"),
+        (["--gitops", "argocd"], "--gitops argocd needs --repo-url URL"),
+        (["--gitops", "flux", "--repo-url", URL, "--prune"], "--prune is for Argo CD"),
+        (["--gitops", "flux", "--repo-url", URL, "--path", "../x"], "outside the repository"),
+        (["--gitops", "tekton", "--repo-url", URL], "'tekton' is not one of"),
+    ],
+)
+def test_usage_errors(
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["build", str(REPO / "datacenter.yaml"), "-o", "gen", *arguments])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not (tmp_path / "gen").exists()
+
+
+def test_an_absolute_output_folder_needs_path(runner: CliRunner, tmp_path: Path) -> None:
+    out = str(tmp_path / "generated")
+    flux = ["--gitops", "flux", "--repo-url", URL]
+    result = runner.invoke(main, ["build", str(REPO / "datacenter.yaml"), "-o", out, *flux])
+    assert result.exit_code == 2
+    assert "is absolute: --path must be relative to the repository's root" in result.stderr
+
+
+def test_the_default_path_is_the_output_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    flux = ["--gitops", "flux", "--repo-url", URL]
+    source = str(REPO / "datacenter.yaml")
+    assert runner.invoke(main, ["build", source, "-o", "./deploy//home/", *flux]).exit_code == 0
+    release = _load((tmp_path / "deploy/home/gitops/flux/releases/web.yaml").read_bytes())
+    assert release["spec"]["chart"]["spec"]["chart"] == "deploy/home/charts/web"

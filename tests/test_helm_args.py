@@ -1,0 +1,241 @@
+"""The argv chartgen hands to helm, the plan it reads, and its reading of helm's output."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from chartgen.errors import OperationFailed
+from chartgen.helm_args import (
+    ChangeOptions,
+    Connection,
+    delete_claims_argv,
+    list_argv,
+    missing_kubeconfig,
+    parse_timeout,
+    preview_argv,
+    rollback_argv,
+    uninstall_argv,
+    upgrade_argv,
+)
+from chartgen.helm_output import Failure, claims_in, classify, parse_list, parse_release, reason
+from chartgen.plan import Release, plan_from_document, read_plan
+
+WEB = Release("web", "web-ns", PurePosixPath("charts/web"))
+CHART = Path("/tree/charts/web")
+BASE = ["upgrade", "web", "/tree/charts/web", "--install", "--namespace", "web-ns"]
+BASE += ["--create-namespace", "--output", "json"]
+
+
+def test_plain_upgrade_leaves_the_cluster_choice_to_helm() -> None:
+    assert upgrade_argv(WEB, CHART, ChangeOptions(), Connection()) == BASE
+
+
+def test_every_option_reaches_helm_with_its_helm_4_spelling() -> None:
+    options = ChangeOptions(wait=True, timeout="10m", rollback_on_failure=True)
+    connection = Connection(Path("/k/config"), "prod")
+    assert upgrade_argv(WEB, CHART, options, connection) == [
+        *BASE,
+        "--wait=watcher",
+        "--wait-for-jobs",
+        "--timeout",
+        "10m",
+        "--rollback-on-failure",
+        "--kubeconfig",
+        "/k/config",
+        "--kube-context",
+        "prod",
+    ]
+
+
+def test_dry_run_is_server_side_and_never_rolls_back() -> None:
+    options = ChangeOptions(dry_run=True, rollback_on_failure=True)
+    assert upgrade_argv(WEB, CHART, options, Connection()) == [*BASE, "--dry-run=server"]
+    assert preview_argv(WEB, CHART, Connection()) == [*BASE, "--dry-run=server"]
+
+
+def test_no_flag_is_split_into_characters() -> None:
+    options = ChangeOptions(dry_run=True, wait=True, timeout="1m", rollback_on_failure=True)
+    argv = upgrade_argv(WEB, CHART, options, Connection(Path("/k"), "ctx"))
+    assert all(len(arg) > 1 for arg in argv)
+    assert "--disable-openapi-validation" not in argv
+
+
+def test_rollback_uninstall_and_list() -> None:
+    connection = Connection(kube_context="c")
+    assert rollback_argv(WEB, None, ChangeOptions(), connection) == [
+        "rollback", "web", "--namespace", "web-ns", "--kube-context", "c",
+    ]  # fmt: skip
+    assert rollback_argv(WEB, 1, ChangeOptions(wait=True), Connection()) == [
+        "rollback", "web", "1", "--namespace", "web-ns", "--wait=watcher", "--wait-for-jobs",
+    ]  # fmt: skip
+    assert uninstall_argv(WEB, ChangeOptions(dry_run=True, timeout="30s"), Connection()) == [
+        "uninstall", "web", "--namespace", "web-ns", "--dry-run", "--timeout", "30s",
+    ]  # fmt: skip
+    assert list_argv(WEB, Connection())[:5] == [
+        "list",
+        "--namespace",
+        "web-ns",
+        "--filter",
+        "^web$",
+    ]
+
+
+def test_claims_are_deleted_with_kubectl_spelling() -> None:
+    assert delete_claims_argv("ns", ["a", "b"], Connection(Path("/k"), "c")) == [
+        "delete", "persistentvolumeclaim", "a", "b", "--namespace", "ns", "--ignore-not-found",
+        "--wait=false", "--kubeconfig", "/k", "--context", "c",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("90", "90s"), ("5m", "5m"), ("1h30m", "1h30m"), ("2.5m", "2.5m")]
+)
+def test_timeouts_are_go_durations(text: str, expected: str) -> None:
+    assert parse_timeout(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "5 minutes", "m5", "-3s", "10d"])
+def test_other_timeouts_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_timeout(text)
+
+
+def test_missing_kubeconfig_as_helm_looks_for_one(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text("{}")
+    home = tmp_path / "home"
+    assert missing_kubeconfig(Connection(config), {}, home) is None
+    assert "is not a file" in str(missing_kubeconfig(Connection(tmp_path / "x"), {}, home))
+    assert missing_kubeconfig(Connection(), {"KUBECONFIG": f"/nope:{config}"}, home) is None
+    assert "none of the files" in str(missing_kubeconfig(Connection(), {"KUBECONFIG": "/n"}, home))
+    assert missing_kubeconfig(Connection(), {"KUBERNETES_SERVICE_HOST": "10.0.0.1"}, home) is None
+    assert str(missing_kubeconfig(Connection(), {}, home)).startswith("no kubeconfig: pass")
+    (home / ".kube").mkdir(parents=True)
+    (home / ".kube" / "config").write_text("{}")
+    assert missing_kubeconfig(Connection(), {}, home) is None
+
+
+def _document(*releases: dict[str, object]) -> dict[str, object]:
+    return {"releases": list(releases)}
+
+
+def test_plan_orders_by_needs_and_reverses_for_removal() -> None:
+    plan = plan_from_document(
+        Path("/t"),
+        _document(
+            {"name": "app", "namespace": "a", "chart": "charts/app", "needs": ["db"]},
+            {"name": "db", "namespace": "d", "chart": "charts/db", "needs": ["storage"]},
+            {"name": "storage", "namespace": "s", "chart": "storage", "needs": []},
+            {"name": "web", "namespace": "w", "chart": "charts/web"},
+        ),
+        "releases.yaml",
+    )
+    assert [r.name for r in plan.order()] == ["storage", "web", "db", "app"]
+    assert plan.dependants() == {"app": (), "db": ("app",), "storage": ("db",), "web": ()}
+    assert plan.chart_path(plan.release("db")) == Path("/t/charts/db")
+    with pytest.raises(OperationFailed, match=r'no release "x" in /t \(releases: app, db'):
+        plan.release("x")
+
+
+@pytest.mark.parametrize(
+    ("releases", "message"),
+    [
+        ([{"name": "a", "namespace": "n", "chart": "../x"}], "is not a folder inside the tree"),
+        ([{"name": "a", "namespace": "n", "chart": "c", "needs": ["b"]}], "unknown releases: b"),
+        ([{"name": "a", "namespace": "n"}], r"releases\[0\].chart: expected a non-empty string"),
+        (
+            [
+                {"name": "a", "namespace": "n", "chart": "c", "needs": ["b"]},
+                {"name": "b", "namespace": "n", "chart": "d", "needs": ["a"]},
+            ],
+            "form a cycle",
+        ),
+        ([{"name": "a", "namespace": "n", "chart": "c"}] * 2, "appear twice: a"),
+    ],
+)
+def test_plan_refuses_what_build_never_writes(
+    releases: list[dict[str, object]], message: str
+) -> None:
+    with pytest.raises(OperationFailed, match=message):
+        plan_from_document(Path("/t"), _document(*releases), "releases.yaml")
+
+
+def test_plan_of_a_folder_that_was_not_built(tmp_path: Path) -> None:
+    with pytest.raises(OperationFailed, match="run `chartgen build` first"):
+        read_plan(tmp_path)
+    with pytest.raises(OperationFailed, match="does not exist"):
+        read_plan(tmp_path / "nope")
+
+
+def test_release_json_and_sameness() -> None:
+    text = (
+        'Pulled: x\n{"name": "web", "version": 2, "info": {"status": "deployed"}, '
+        '"manifest": "m", "hooks": [{"manifest": "h2"}, {"manifest": "h1"}]}'
+    )
+    state = parse_release(text)
+    assert (state.revision, state.status, state.manifest, state.hooks) == (
+        2, "deployed", "m", ("h2", "h1"),
+    )  # fmt: skip
+    reordered = parse_release('{"version": 3, "manifest": "m", "hooks": [{"manifest": "h1"}, {"manifest": "h2"}]}')  # fmt: skip  # noqa: E501
+    assert state.deploys_the_same(reordered)
+    assert not state.deploys_the_same(parse_release('{"manifest": "other"}'))
+    assert parse_release('{"info": {"status": "pending-upgrade"}}').pending
+
+
+def test_list_row() -> None:
+    rows = '[{"name": "webx"}, {"name": "web", "revision": "3", "chart": "nginx-0.1.0"}]'
+    listed = parse_list(rows, "web")
+    assert listed is not None and (listed.revision, listed.chart) == (3, "nginx-0.1.0")
+    assert parse_list("[]", "web") is None
+
+
+@pytest.mark.parametrize(
+    ("stderr", "failure"),
+    [
+        ("Error: release: not found\n", Failure.NOT_FOUND),
+        (
+            'Error: kubernetes cluster unreachable: Get "http://127.0.0.1:1/version": dial tcp '
+            "127.0.0.1:1: connect: connection refused\n",
+            Failure.UNREACHABLE,
+        ),
+        (
+            "Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress",
+            Failure.PENDING,
+        ),
+        ("Error: INSTALLATION FAILED: StorageClass is refused\n", Failure.OTHER),
+    ],
+)
+def test_helm_failures_are_classified(stderr: str, failure: Failure) -> None:
+    assert classify(stderr) is failure
+
+
+def test_reason_is_helms_error_without_log_lines() -> None:
+    stderr = (
+        "W1128 00:59:26.311812    4347 reflector.go:765] ListAndWatch error\n"
+        "level=WARN msg=x\nError: UPGRADE FAILED: values don't meet the schema\n- at '': y\n"
+    )
+    assert reason(stderr) == "UPGRADE FAILED: values don't meet the schema\n- at '': y"
+    only_logged = 'level=INFO msg="unable to instantiate SQL driver: pq: boom"\n'
+    assert reason(only_logged) == "unable to instantiate SQL driver: pq: boom"
+
+
+def test_claims_of_a_manifest_include_statefulset_templates() -> None:
+    manifest = """
+---
+kind: PersistentVolumeClaim
+metadata: {name: cloud-data}
+---
+kind: StatefulSet
+metadata: {name: cloud-postgresql}
+spec:
+  replicas: 2
+  volumeClaimTemplates: [{metadata: {name: data}}]
+---
+kind: Service
+metadata: {name: cloud}
+"""
+    assert claims_in(manifest) == (
+        "cloud-data", "data-cloud-postgresql-0", "data-cloud-postgresql-1",
+    )  # fmt: skip
