@@ -3,6 +3,8 @@ Kubernetes API on loopback (tests/kube_emulator.py), release records in PostgreS
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import socket
 import subprocess
@@ -19,6 +21,7 @@ from chartgen.plan import read_plan
 from chartgen.tools import find_helm
 from tests.conftest import REPO
 from tests.install_fixtures import (
+    Postgres,
     StartCluster,
     build_tree,
     cluster,
@@ -220,3 +223,66 @@ def test_rollback_of_a_release_not_installed_says_so(
 ) -> None:
     code, _, err = _chartgen("rollback", "web", "-o", str(root_tree))
     assert (code, err) == (1, 'chartgen: release "web" is not installed in namespace web\n')
+
+
+PSQL = ["-U", "postgres", "-At", "-d"]
+
+
+def _psql(postgres: Postgres, database_url: str, sql: str) -> str:
+    database = database_url.rsplit("/", 1)[1].split("?", 1)[0]
+    done = subprocess.run(
+        [
+            str(postgres.bin_dir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(postgres.port),
+            *PSQL,
+            database,
+            "-c",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        user=postgres.user,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+def test_a_release_left_pending_is_refused_before_anything_changes(
+    cluster: EmulatedCluster, root_tree: Path, postgres: Postgres, helm_env: dict[str, str]
+) -> None:
+    assert _chartgen("install", str(root_tree))[0] == 0
+    # What an interrupted `helm upgrade` leaves behind: the record says pending-upgrade.
+    url = helm_env["HELM_DRIVER_SQL_CONNECTION_STRING"]
+    key = _psql(
+        postgres,
+        url,
+        "SELECT key FROM releases_v1 WHERE name = 'web' ORDER BY version DESC LIMIT 1",
+    )
+    body = _psql(postgres, url, f"SELECT body FROM releases_v1 WHERE key = '{key}'")
+    release = json.loads(gzip.decompress(base64.b64decode(body)))
+    release["info"]["status"] = "pending-upgrade"
+    pending = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
+    _psql(
+        postgres,
+        url,
+        f"UPDATE releases_v1 SET body = '{pending}', status = 'pending-upgrade' "
+        f"WHERE key = '{key}'",
+    )
+    before = _replicas(cluster, "web")
+    scaled = build_tree(
+        (REPO / "datacenter.yaml").read_text().replace("replicas: 2\n", "replicas: 3\n", 1),
+        root_tree.parent / "scaled-pending",
+    )
+    code, _out, err = _chartgen("install", str(scaled))
+    assert code == 1
+    assert err == (
+        'chartgen: release "web" (namespace web) is pending-upgrade: another helm operation is '
+        "running or was interrupted; wait for it to end, or roll the release back "
+        "(`chartgen rollback SERVICE`) before installing\n"
+    )
+    assert "Traceback" not in err
+    assert _replicas(cluster, "web") == before
