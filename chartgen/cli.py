@@ -17,9 +17,9 @@ import click
 from chartgen import __version__
 from chartgen.cli_gitops import gitops_options, resolve_gitops
 from chartgen.cli_support import (
-    DEFAULT_DIR,
     DEFAULT_FILE,
     handles_errors,
+    output_dir_option,
     print_problems,
     validated,
 )
@@ -96,15 +96,7 @@ def validate(file: str, output_format: str) -> None:
 
 @main.command()
 @_input_file()
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    default=DEFAULT_DIR,
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=str),
-    help="Folder to write the generated tree into.",
-)
+@output_dir_option("Folder to write the generated tree into.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the folder is stale.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 @gitops_options
@@ -140,15 +132,7 @@ def build(file: str, output: str, check: bool, force: bool, **gitops: Any) -> No
 
 @main.command()
 @_input_file()
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    default=DEFAULT_DIR,
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=str),
-    help="The built folder to compare with.",
-)
+@output_dir_option("The built folder to compare with.")
 @click.option(
     "--color/--no-color",
     default=None,
@@ -242,15 +226,7 @@ def init(file: Path) -> None:
 
 @main.command("join-config")
 @click.argument("node")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    default=DEFAULT_DIR,
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The built folder whose kubeadm/join-NODE.yaml is filled in.",
-)
+@output_dir_option("The built folder whose kubeadm/join-NODE.yaml is filled in.", as_path=True)
 @click.option("--token", required=True, help="Bootstrap token (`kubeadm token create`).")
 @click.option("--ca-cert-hash", required=True, help="sha256:<hex> of the cluster CA's public key.")
 @click.option(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from chartgen.cli_support import DEFAULT_DIR, handles_errors
+from chartgen.cli_support import DEFAULT_DIR, handles_errors, output_dir_option
 from chartgen.errors import OperationFailed
 
 if TYPE_CHECKING:
@@ -203,15 +203,7 @@ def status(
 @click.command()
 @click.argument("service")
 @click.argument("revision", required=False, type=click.IntRange(min=1))
-@click.option(
-    "-o",
-    "--output",
-    "directory",
-    default=DEFAULT_DIR,
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The built folder that records the release.",
-)
+@output_dir_option("The built folder that records the release.", name="directory", as_path=True)
 @_waiting_options
 @_cluster_options
 @click.pass_context

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -20,6 +21,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_FILE = "datacenter.yaml"
 DEFAULT_DIR = "generated"
+
+
+def output_dir_option(help: str, name: str = "output", as_path: bool = False) -> Callable[[F], F]:
+    """`-o/--output DIR`, the generated folder a command writes, reads or compares with."""
+    return click.option(
+        "-o",
+        "--output",
+        name,
+        default=DEFAULT_DIR,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path if as_path else str),
+        help=help,
+    )
 
 
 def print_problems(problems: Iterable[Problem]) -> None:
