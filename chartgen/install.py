@@ -14,7 +14,6 @@ import asyncio
 import enum
 import logging
 import os
-import shutil
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from chartgen.helm_output import (
     reason,
 )
 from chartgen.plan import Plan, Release
-from chartgen.tools import tools_dir
+from chartgen.tools import find_kubectl
 
 T = TypeVar("T")
 
@@ -186,20 +185,6 @@ def status(plan: Plan, session: Session) -> tuple[ReleaseStatus, ...]:
     """Each release's revision, state, chart, and whether it deploys what DIR holds."""
     _check_cluster_config(session)
     return asyncio.run(_Runner(plan, session).status())
-
-
-def find_kubectl() -> Path:
-    """kubectl for `--delete-data`: the tools folder of `make demo`, then PATH."""
-    bundled = tools_dir() / "kubectl"
-    if bundled.is_file() and os.access(bundled, os.X_OK):
-        return bundled
-    on_path = shutil.which("kubectl")
-    if on_path:
-        return Path(on_path)
-    raise OperationFailed(
-        f"kubectl not found (needed by --delete-data): run `make demo` (fetches it into "
-        f"{tools_dir()}) or put kubectl on PATH"
-    )
 
 
 def _check_cluster_config(session: Session) -> None:

@@ -1,4 +1,5 @@
-"""Finds the helm binary: --helm / CHARTGEN_HELM, then the project's tools folder, then PATH."""
+"""Finds the binaries chartgen runs: helm (--helm / CHARTGEN_HELM, then the project's tools
+folder, then PATH) and kubectl (the tools folder, then PATH)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,20 @@ def find_helm(explicit: str | None = None) -> Helm:
     raise OperationFailed(
         f"helm not found: set {HELM_ENV} or --helm, run `make demo` (fetches it into "
         f"{tools_dir()}), or put helm on PATH"
+    )
+
+
+def find_kubectl() -> Path:
+    """kubectl for `--delete-data`: the tools folder of `make demo`, then PATH."""
+    bundled = tools_dir() / "kubectl"
+    if bundled.is_file() and os.access(bundled, os.X_OK):
+        return bundled
+    on_path = shutil.which("kubectl")
+    if on_path:
+        return Path(on_path)
+    raise OperationFailed(
+        f"kubectl not found (needed by --delete-data): run `make demo` (fetches it into "
+        f"{tools_dir()}) or put kubectl on PATH"
     )
 
 
