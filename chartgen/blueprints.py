@@ -71,3 +71,29 @@ def render_blueprint(name: str, context: Mapping[str, Any]) -> dict[PurePosixPat
         else:
             files[relative] = data
     return files
+
+
+@functools.cache
+def blueprint_values(name: str) -> Mapping[str, Any]:
+    """The blueprint's default values as plain data, parsed once per process (callers must
+    not change the mapping)."""
+    from ruamel.yaml import YAML
+
+    for relative, data in blueprint_files(name):
+        if relative == PurePosixPath("values.yaml"):
+            parsed: Any = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
+            return parsed if isinstance(parsed, dict) else {}
+    raise LookupError(f"blueprint {name!r} has no values.yaml")
+
+
+def merged_values(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`overrides` over `defaults` as values.py merges them: mappings recursively, the rest
+    replaced (a new structure; neither argument is changed)."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        current = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping) and current:
+            merged[key] = merged_values(current, value)
+        else:
+            merged[key] = value
+    return merged

@@ -259,3 +259,16 @@ def _restricted(spec: Mapping[str, Any], where: str, path: str) -> Iterator[PodP
         added = set(capabilities.get("add") or []) - {"NET_BIND_SERVICE"}
         if added:
             yield problem(f"{here}.capabilities.add", f"adds {', '.join(sorted(added))}")
+
+
+def check_chart_security_values(
+    values: Mapping[str, Any], level: Level, chart: str
+) -> list[PodProblem]:
+    """The build-time check: the main workload's security contexts, as a chart's merged values
+    set them, against its namespace's level. It needs no helm; what the templates hard-code
+    is proven by the tests on `helm template` output."""
+    spec = {
+        "securityContext": values.get("podSecurityContext") or {},
+        "containers": [{"name": "main", "securityContext": values.get("securityContext") or {}}],
+    }
+    return check_pod_spec(spec, level, where=f"chart {chart}", path="values")

@@ -12,15 +12,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from chartgen import __version__
-from chartgen.blueprints import render_blueprint
+from chartgen.blueprints import blueprint_values, merged_values, render_blueprint
 from chartgen.charts import ChartSource, Claim, namespaces
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
 from chartgen.charts.namespaces import RELEASE_NAMESPACE as NAMESPACES_RELEASE_NAMESPACE
 from chartgen.charts.storage import NAMESPACE as STORAGE_NAMESPACE
 from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
 from chartgen.emit import dump_yaml
+from chartgen.errors import OperationFailed
 from chartgen.model import Datacenter, NextcloudService, NginxService, Service
-from chartgen.pod_security import namespace_levels
+from chartgen.pod_security import Level, check_chart_security_values, namespace_levels
 from chartgen.values import merge_values
 
 CHART_VERSION = __version__
@@ -64,17 +65,20 @@ def render(dc: Datacenter) -> Files:
     service_charts = [(service, _service_chart(dc, service)) for service in dc.services]
     for _service, chart in service_charts:
         claims.extend(chart.claims)
-    namespace_chart = namespaces.chart_source(dc, namespace_levels(dc))
+    levels = namespace_levels(dc)
+    namespace_chart = namespaces.chart_source(dc, levels)
     files.update(_chart_files(NAMESPACES_DIR, namespace_chart, source_name))
     releases.append(_release(NAMESPACES_RELEASE, NAMESPACES_RELEASE_NAMESPACE, NAMESPACES_DIR, []))
     storage = _storage_chart(dc, claims) if dc.storage else None
     if storage is not None:
+        _check_pod_security(storage, levels[STORAGE_NAMESPACE], str(STORAGE_DIR))
         files.update(_chart_files(STORAGE_DIR, storage, source_name))
         releases.append(
             _release(STORAGE_RELEASE, STORAGE_NAMESPACE, STORAGE_DIR, [NAMESPACES_RELEASE])
         )
     for service, chart in service_charts:
         directory = CHARTS_DIR / service.name
+        _check_pod_security(chart, levels[service.namespace], str(directory))
         files.update(_chart_files(directory, chart, source_name))
         needs = [NAMESPACES_RELEASE]
         if storage is not None and chart.claims:
@@ -86,6 +90,16 @@ def render(dc: Datacenter) -> Files:
         RELEASES_FILE, dump_yaml({"releases": releases}).encode("utf-8"), source_name
     )
     return files
+
+
+def _check_pod_security(chart: ChartSource, level: Level, name: str) -> None:
+    """An enforced namespace rejects pods, not Deployments: the failure would only show as a
+    rollout that never ends, so a chart whose pods break its namespace's level stops the build."""
+    merged = merged_values(blueprint_values(chart.blueprint), chart.values)
+    problems = check_chart_security_values(merged, level, name)
+    if problems:
+        listing = "\n  ".join(problem.format() for problem in problems)
+        raise OperationFailed(f"pods would be refused by their namespace:\n  {listing}")
 
 
 def _release(
