@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -17,10 +15,10 @@ from chartgen import images
 from chartgen.charts.nextcloud import chart_source, fpm_pool, nextcloud_version
 from chartgen.cli import main
 from chartgen.model import Datacenter, NextcloudService
-from chartgen.validate import validate_file
+from tests.chart_support import documents, helm
+from tests.chart_support import load_datacenter as load
 from tests.conftest import CASES, REPO
 
-HELM = os.environ.get("CHARTGEN_HELM") or str(REPO / ".tools" / "bin" / "helm")
 ROOT = REPO / "datacenter.yaml"
 ARM_MIX = CASES / "valid" / "arm32-amd64-nextcloud-nginx" / "datacenter.yaml"
 MI = 2**20
@@ -76,22 +74,6 @@ class Rendered:
         for item in self.all("Pod"):
             specs[f"Pod/{item['metadata']['name']}"] = item["spec"]
         return specs
-
-
-def helm(*args: str) -> str:
-    done = subprocess.run([HELM, *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def documents(manifest: str) -> tuple[dict[str, Any], ...]:
-    return tuple(item for item in YAML(typ="safe", pure=True).load_all(manifest) if item)
-
-
-def load(path: Path) -> Datacenter:
-    validation = validate_file(str(path))
-    assert validation.datacenter is not None, [p.format() for p in validation.problems]
-    return validation.datacenter
 
 
 def service_of(dc: Datacenter, name: str) -> NextcloudService:

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from chartgen import __version__
 from chartgen.charts.nginx import app_version, chart_source
-from chartgen.cli import main
 from chartgen.images import NGINX
 from chartgen.model import Datacenter, NginxService
-from chartgen.validate import validate_file
 from chartgen.values import merge_values
+from tests.chart_support import build, documents, helm, load_datacenter
 from tests.conftest import CASES, REPO
 
 BLUEPRINT = REPO / "blueprints" / "nginx"
-HELM = os.environ.get("CHARTGEN_HELM") or str(REPO / ".tools" / "bin" / "helm")
 NGINX_UID = 101
 
 HEADER = """\
@@ -85,37 +80,14 @@ class Rendered:
         return [self.one("Deployment")["spec"]["template"]["spec"], self.one("Pod")["spec"]]
 
 
-def load_datacenter(path: Path) -> Datacenter:
-    validation = validate_file(str(path))
-    assert validation.datacenter is not None, [p.format() for p in validation.problems]
-    return validation.datacenter
-
-
 def nginx_service(dc: Datacenter, name: str) -> NginxService:
     service = next(entry for entry in dc.services if entry.name == name)
     assert isinstance(service, NginxService)
     return service
 
 
-def build(datacenter: Path, out: Path) -> None:
-    """`chartgen build`, the way users make the charts."""
-    result = CliRunner().invoke(main, ["build", str(datacenter), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-
-
-def helm(*args: str) -> str:
-    done = subprocess.run([HELM, *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def helm_template(chart: Path, service: NginxService) -> str:
     return helm("template", service.name, str(chart), "--namespace", service.namespace)
-
-
-def documents(manifest: str) -> tuple[dict[str, Any], ...]:
-    yaml = YAML(typ="safe", pure=True)
-    return tuple(item for item in yaml.load_all(manifest) if item)
 
 
 def render(datacenter: Path, service_name: str, out: Path) -> Rendered:

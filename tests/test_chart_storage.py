@@ -6,8 +6,6 @@ not depend on the service charts.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -27,11 +25,10 @@ from chartgen.charts.storage import (
 )
 from chartgen.images import NFS_PROVISIONER
 from chartgen.model import Datacenter
-from chartgen.validate import validate_file
 from chartgen.values import merge_values
+from tests.chart_support import documents, helm, load_datacenter
 from tests.conftest import CASES, REPO
 
-HELM = os.environ.get("CHARTGEN_HELM") or str(REPO / ".tools" / "bin" / "helm")
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 PROVISIONER_UID = 65534
 
@@ -108,12 +105,6 @@ class Rendered:
         return deployments + [item["spec"] for item in self.of_kind("Pod")]
 
 
-def load_datacenter(path: Path) -> Datacenter:
-    validation = validate_file(str(path))
-    assert validation.datacenter is not None, [p.format() for p in validation.problems]
-    return validation.datacenter
-
-
 def datacenter_from_text(text: str, folder: Path) -> Datacenter:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "datacenter.yaml").write_text(text, encoding="utf-8")
@@ -139,17 +130,10 @@ def write_chart(dc: Datacenter, claims: tuple[Claim, ...], dest: Path) -> None:
             target.write_bytes(data)
 
 
-def helm(*args: str) -> str:
-    done = subprocess.run([HELM, *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def render(dc: Datacenter, claims: tuple[Claim, ...], dest: Path) -> Rendered:
     write_chart(dc, claims, dest)
     manifest = helm("template", RELEASE_NAME, str(dest), "--namespace", NAMESPACE)
-    yaml = YAML(typ="safe", pure=True)
-    return Rendered(dest, tuple(item for item in yaml.load_all(manifest) if item))
+    return Rendered(dest, documents(manifest))
 
 
 def notes(chart: Path) -> str:
