@@ -5,6 +5,11 @@
 - A manifest records every file chartgen owns with its sha256. Owned files no longer produced
   are pruned; files chartgen does not own are never touched; unchanged files keep their inode
   and mtime; an owned file edited by hand stops the build unless `force`.
+- Files written with the same bytes share one inode (hard links). The charts of one blueprint
+  differ only in `values.yaml`, so a big datacenter writes a few hundred files, not thousands:
+  creating an inode costs far more than linking one on some file systems. Git, Helm and Argo
+  CD read contents and never see the links; where the file system has no hard links, each
+  file is written on its own.
 - `check_tree` compares without writing, for `build --check`.
 - Nothing is written or read through a symbolic link on a path chartgen writes (the output
   folder, its two siblings, the folders and files it produces), every produced path stays
@@ -122,8 +127,9 @@ def write_tree(out: Path, files: Tree, *, force: bool = False) -> WriteResult:
     try:
         if out.is_dir():
             _link_kept_files(out, staging, set(tree) | set(owned))
+        written_once: dict[bytes, Path] = {}
         for path, data in tree.items():
-            _place(out / path, staging / path, data)
+            _place(out / path, staging / path, data, written_once)
         # One flush of the file system instead of an fsync per file (thousands for a big
         # datacenter): every byte of the new tree is on disk before it is swapped in.
         _flush_file_system(staging)
@@ -169,6 +175,7 @@ def _refuse_conflicts(
     if force:
         return
     problems: list[str] = []
+    shared = 0
     for path in sorted(set(tree) | set(owned)):
         if path == MANIFEST:
             continue
@@ -177,14 +184,28 @@ def _refuse_conflicts(
             continue
         if path in owned and sha256(current) != owned[path]:
             problems.append(f"{out / path}: edited by hand since chartgen wrote it")
+            shared += _has_other_links(out / path)
         elif path not in owned and path in tree:
             problems.append(f"{out / path}: exists and was not written by chartgen")
     if problems:
         listing = "\n  ".join(problems)
+        links = (
+            f"{shared} of these are hard links to shared content (chartgen writes identical "
+            "files once): an editor that saves in place changes every link\n"
+            if shared
+            else ""
+        )
         raise OperationFailed(
-            f"refusing to overwrite:\n  {listing}\n"
+            f"refusing to overwrite:\n  {listing}\n{links}"
             "move your changes into the datacenter file, or rebuild with --force"
         )
+
+
+def _has_other_links(path: Path) -> bool:
+    try:
+        return path.stat().st_nlink > 1
+    except OSError:
+        return False
 
 
 def _siblings(out: Path) -> tuple[Path, Path]:
@@ -241,14 +262,32 @@ def _make_folder(folder: Path) -> None:
         created.chmod(DIR_MODE)
 
 
-def _place(current: Path, target: Path, data: bytes) -> None:
+def _place(current: Path, target: Path, data: bytes, written_once: dict[bytes, Path]) -> None:
+    """Puts `data` at `target`: the current file's inode when unchanged, else the inode of a
+    file this build already wrote with the same bytes, else a new file."""
     _make_folder(target.parent)
     if _read(current) == data:
         os.link(current, target)  # unchanged: same inode, same mtime
         return
+    same_bytes = written_once.get(data)
+    if same_bytes is not None and _linked(same_bytes, target):
+        return
     with open(target, "xb") as handle:
         handle.write(data)
     target.chmod(FILE_MODE)
+    written_once[data] = target
+
+
+def _linked(source: Path, target: Path) -> bool:
+    """Hard-links `target` to `source`; False where the file system refuses (no hard links,
+    or too many links to one inode), and the caller writes a copy."""
+    try:
+        os.link(source, target)
+    except OSError as error:
+        if error.errno in (errno.EMLINK, errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.ENOSYS):
+            return False
+        raise
+    return True
 
 
 def _swap_in(staging: Path, out: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -35,6 +36,73 @@ def test_files_are_not_world_writable(tmp_path: Path) -> None:
     write_tree(out, TREE)
     for path in out.rglob("*"):
         assert not path.stat().st_mode & stat.S_IWOTH, path
+
+
+SAME_BYTES = {
+    P("charts/a/templates/service.yaml"): b"kind: Service\n",
+    P("charts/b/templates/service.yaml"): b"kind: Service\n",
+    P("charts/c/templates/service.yaml"): b"kind: Service\n",
+    P("charts/a/values.yaml"): b"name: a\n",
+    P("charts/b/values.yaml"): b"name: b\n",
+}
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def test_files_with_the_same_bytes_share_one_inode(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    write_tree(out, SAME_BYTES)
+    services = [out / "charts" / name / "templates/service.yaml" for name in "abc"]
+    assert len({_inode(path) for path in services}) == 1
+    assert services[0].stat().st_nlink == 3
+    assert _inode(out / "charts/a/values.yaml") != _inode(out / "charts/b/values.yaml")
+    assert _files(out)["charts/c/templates/service.yaml"] == b"kind: Service\n"
+    assert stat.S_IMODE(services[0].stat().st_mode) == 0o644
+
+
+def test_a_changed_file_leaves_the_links_of_the_others(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    write_tree(out, SAME_BYTES)
+    kept = _inode(out / "charts/a/templates/service.yaml")
+    changed = dict(SAME_BYTES)
+    changed[P("charts/b/templates/service.yaml")] = b"kind: Service\nspec: {}\n"
+    write_tree(out, changed)
+    assert _files(out)["charts/b/templates/service.yaml"] == b"kind: Service\nspec: {}\n"
+    assert _files(out)["charts/a/templates/service.yaml"] == b"kind: Service\n"
+    assert _inode(out / "charts/a/templates/service.yaml") == kept
+    assert _inode(out / "charts/c/templates/service.yaml") == kept
+    assert _inode(out / "charts/b/templates/service.yaml") != kept
+
+
+def test_files_are_copied_where_the_file_system_refuses_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(source: object, target: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    out = tmp_path / "generated"
+    write_tree(out, SAME_BYTES)
+    services = [out / "charts" / name / "templates/service.yaml" for name in "abc"]
+    assert len({_inode(path) for path in services}) == 3
+    assert {path.read_bytes() for path in services} == {b"kind: Service\n"}
+
+
+def test_an_in_place_edit_of_a_shared_file_is_explained(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    write_tree(out, SAME_BYTES)
+    with open(out / "charts/a/templates/service.yaml", "r+b") as handle:  # as vim or VS Code
+        handle.write(b"kind: Secret\n")
+    with pytest.raises(OperationFailed) as refused:
+        write_tree(out, SAME_BYTES)
+    message = str(refused.value)
+    for name in "abc":
+        assert f"charts/{name}/templates/service.yaml: edited by hand" in message
+    assert "3 of these are hard links to shared content" in message
+    write_tree(out, SAME_BYTES, force=True)
+    assert _files(out)["charts/b/templates/service.yaml"] == b"kind: Service\n"
 
 
 def test_a_no_op_build_rewrites_nothing(tmp_path: Path) -> None:
@@ -127,12 +195,14 @@ def test_a_failure_in_the_middle_of_a_write_leaves_the_old_tree(
     calls = 0
     real_place = write._place
 
-    def failing_place(current: Path, target: Path, data: bytes) -> None:
+    def failing_place(
+        current: Path, target: Path, data: bytes, written_once: dict[bytes, Path]
+    ) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise OSError("disk full")
-        real_place(current, target, data)
+        real_place(current, target, data, written_once)
 
     monkeypatch.setattr(write, "_place", failing_place)
     changed = {P("charts/web/values.yaml"): b"a: 2\n", P("releases.yaml"): b"releases: [y]\n"}
