@@ -76,14 +76,23 @@ def render_blueprint(name: str, context: Mapping[str, Any]) -> dict[PurePosixPat
 @functools.cache
 def blueprint_values(name: str) -> Mapping[str, Any]:
     """The blueprint's default values as plain data, parsed once per process (callers must
-    not change the mapping)."""
-    from ruamel.yaml import YAML
+    not change the mapping). The skeleton that values.yaml is merged on already holds them;
+    a YAML parser reads what the skeleton does not model."""
+    from chartgen import values_fast
 
     for relative, data in blueprint_files(name):
         if relative == PurePosixPath("values.yaml"):
-            parsed: Any = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
-            return parsed if isinstance(parsed, dict) else {}
+            text = data.decode("utf-8")
+            fast = values_fast.defaults(text)
+            return fast if fast is not None else _parsed_values(text)
     raise LookupError(f"blueprint {name!r} has no values.yaml")
+
+
+def _parsed_values(text: str) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    parsed: Any = YAML(typ="safe", pure=True).load(text)
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def merged_values(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class Item:
 
     text: str
     trivia: tuple[str, ...]
+    value: Any = None  # the item as YAML reads it
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,44 @@ class Entry:
     trivia: tuple[str, ...]
     children: tuple[Entry, ...] = ()
     items: tuple[Item, ...] = ()
+    value: Any = None  # the scalar as YAML reads it (kind "scalar")
 
     @functools.cached_property
     def by_key(self) -> dict[str, Entry]:
         return {child.key: child for child in self.children}
+
+    def data(self) -> Any:
+        """The entry's value as plain data, a new structure on every call."""
+        if self.kind == "map":
+            return {child.key: child.data() for child in self.children}
+        if self.kind == "seq":
+            return [_copy_empty(item.value) for item in self.items]
+        return _copy_empty(self.value)
 
 
 @dataclass(frozen=True)
 class Skeleton:
     head: tuple[str, ...]  # trivia before the first key
     root: Entry  # kind "map", key ""
+
+
+def _copy_empty(value: Any) -> Any:
+    """`{}` and `[]` are the only mutable scalars of a skeleton: each caller gets its own."""
+    if isinstance(value, dict):
+        return {}
+    if isinstance(value, list):
+        return []
+    return value
+
+
+def defaults(defaults_text: str) -> dict[str, Any] | None:
+    """The blueprint's values as YAML reads them (a safe load), or None where the skeleton
+    does not model the file and only a YAML parser is exact."""
+    skeleton = compile_blueprint(defaults_text)
+    if skeleton is None:
+        return None
+    data: dict[str, Any] = skeleton.root.data()
+    return data
 
 
 def merge(defaults_text: str, overrides: Mapping[str, Any], chart: str) -> str | None:
@@ -270,8 +299,8 @@ class _Compiler:
             key, rest = key_text(match.group(2)), match.group(3)
             self.at += 1
             if rest:
-                text = _blueprint_scalar(rest)
-                entries.append(Entry(key, indent, "scalar", text, self._trivia()))
+                text, value = _blueprint_scalar(rest)
+                entries.append(Entry(key, indent, "scalar", text, self._trivia(), value=value))
                 continue
             trivia = self._trivia()
             if self._indent_of_next() != indent + INDENT:
@@ -293,23 +322,29 @@ class _Compiler:
             if match is None:
                 raise NotFast(f"line {self.at + 1}: not `- item`")
             self.at += 1
-            items.append(Item(_blueprint_scalar(match.group(2)), self._trivia()))
+            text, value = _blueprint_scalar(match.group(2))
+            items.append(Item(text, self._trivia(), value))
         return tuple(items)
 
 
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
 
 
-def _blueprint_scalar(written: str) -> str:
-    """How the round trip re-emits a scalar of the blueprint (quotes are not preserved)."""
-    if written in ("{}", "[]"):
-        return written
+def _blueprint_scalar(written: str) -> tuple[str, Any]:
+    """How the round trip re-emits a scalar of the blueprint (quotes are not preserved), and
+    the value YAML reads from it."""
+    if written == "{}":
+        return written, {}
+    if written == "[]":
+        return written, []
     if len(written) >= 2 and written[0] == written[-1] and written[0] in "\"'":
         loaded = written[1:-1]
         if any(mark in loaded for mark in "\"'\\"):
             raise NotFast(f"quoted scalar {written}")
-    elif written in ("true", "false") or _PLAIN_INT.fullmatch(written):
-        return written
+    elif written in ("true", "false"):
+        return written, written == "true"
+    elif _PLAIN_INT.fullmatch(written):
+        return written, int(written)
     elif (
         " #" in written
         or ": " in written
@@ -320,9 +355,9 @@ def _blueprint_scalar(written: str) -> str:
     else:
         loaded = written
     try:
-        return scalar_text(loaded)
+        return scalar_text(loaded), loaded
     except NotFast:
-        return _round_trip_scalar(loaded)
+        return _round_trip_scalar(loaded), loaded
 
 
 @functools.cache

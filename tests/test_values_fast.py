@@ -8,9 +8,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from chartgen import values_fast
-from chartgen.blueprints import blueprint_files
+from chartgen.blueprints import blueprint_files, blueprint_values
 from chartgen.charts import ChartSource
 from chartgen.emit import round_trip_yaml
 from chartgen.render import _service_chart, _storage_chart
@@ -123,3 +124,66 @@ def test_nested_values_are_emitted_like_the_round_trip_emitter() -> None:
     lines: list[str] = []
     values_fast.value_lines(0, "top", value, lines)
     assert "".join(f"{line}\n" for line in lines) == _round_trip({"top": value})
+
+
+def _typed(value: Any) -> Any:
+    """`value` with every scalar paired with its type: True == 1 in Python, not in YAML."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize("blueprint", (*BLUEPRINTS, "namespaces"))
+def test_blueprint_defaults_are_what_a_yaml_parser_reads(blueprint: str) -> None:
+    text = _defaults(blueprint)
+    fast = values_fast.defaults(text)
+    assert fast is not None
+    parsed = YAML(typ="safe", pure=True).load(text)
+    assert _typed(fast) == _typed(parsed)
+    assert blueprint_values(blueprint) == parsed
+
+
+BLUEPRINT_SCALARS = """\
+# head
+port: 8080
+enabled: true
+disabled: false
+name: "quoted"
+plain: web front
+empty: ''
+map: {}
+list: []
+nested:
+  # before the first child
+  items:
+    - a
+    - 7
+    - true
+    - {}
+  deeper:
+    key: value
+"""
+
+
+def test_the_defaults_of_every_kind_of_scalar_match_the_parser() -> None:
+    fast = values_fast.defaults(BLUEPRINT_SCALARS)
+    assert fast is not None
+    assert _typed(fast) == _typed(YAML(typ="safe", pure=True).load(BLUEPRINT_SCALARS))
+
+
+def test_every_call_gets_its_own_defaults() -> None:
+    first = values_fast.defaults(BLUEPRINT_SCALARS)
+    assert first is not None
+    first["map"]["changed"] = 1
+    first["nested"]["items"][3]["changed"] = 1
+    first["nested"]["deeper"]["key"] = "changed"
+    assert values_fast.defaults(BLUEPRINT_SCALARS) == YAML(typ="safe", pure=True).load(
+        BLUEPRINT_SCALARS
+    )
+
+
+def test_defaults_the_skeleton_does_not_model_are_left_to_the_parser() -> None:
+    assert values_fast.defaults("ratio: 0.5\n") is None
+    assert values_fast.defaults("empty:\n") is None
