@@ -72,3 +72,28 @@ class Series:
     @property
     def peak_rss_mb(self) -> float:
         return max(sample.peak_rss_mb for sample in self.samples)
+
+
+@dataclass(frozen=True)
+class FileCosts:
+    """What the file system under the work folder charges per file, in seconds."""
+
+    create: float
+    link: float
+
+
+def file_costs(folder: Path, count: int = 500) -> FileCosts:
+    """Creating a small file, and hard-linking one, in a fresh folder under `folder`: the
+    writer does one of the two per output path, and their cost differs widely between file
+    systems (and between machines), so the table shows them beside the timings."""
+    folder.mkdir()
+    data = b"x" * 1024
+    start = time.perf_counter()
+    for number in range(count):
+        with open(folder / f"file-{number}", "xb") as handle:
+            handle.write(data)
+    created = time.perf_counter()
+    for number in range(count):
+        os.link(folder / f"file-{number}", folder / f"link-{number}")
+    linked = time.perf_counter()
+    return FileCosts((created - start) / count, (linked - created) / count)

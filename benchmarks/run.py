@@ -13,6 +13,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from benchmarks.datacenters import SIZES, datacenter_text
-from benchmarks.measure import Sample, Series, run_process
+from benchmarks.measure import Sample, Series, file_costs, run_process
 from benchmarks.report import Row, all_passed, at_most, linear, table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -145,7 +146,17 @@ class Bench:
         subjects["helm"] = self._helm_templates(kept)
         series = self._interleaved(subjects)
         rewritten = self._noop_rewrites(kept, reference_input)
-        return self._report(series, rewritten)
+        return [*self._report(series, rewritten), self._file_costs()]
+
+    def _file_costs(self) -> Row:
+        costs = [file_costs(self.work / f"file-costs-{number}") for number in range(self.rounds)]
+        create = statistics.median(cost.create for cost in costs)
+        link = statistics.median(cost.link for cost in costs)
+        return Row(
+            "file system of the work folder, per file: create vs hard link",
+            value=f"{create * 1000:.3f} vs {link * 1000:.3f} ms",
+            target="information",
+        )
 
     def _interleaved(self, subjects: dict[str, Subject]) -> dict[str, Series]:
         names = list(subjects)

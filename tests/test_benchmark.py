@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from benchmarks.datacenters import datacenter_text
-from benchmarks.measure import Sample, Series
+from benchmarks.measure import Sample, Series, file_costs
 from benchmarks.report import Row, all_passed, at_most, linear, table
 from chartgen.loader import load_text
 from chartgen.validate import validate_document
@@ -63,7 +64,18 @@ def test_benchmark_runs_on_the_smallest_size() -> None:
     )
     assert done.returncode in (0, 1), done.stderr  # 1: a target missed, not a crash
     measures = [line.split(" | ")[0] for line in done.stdout.splitlines() if line.startswith("|")]
-    assert len(measures) == 2 + 12, done.stdout  # header, separator, rows
+    assert len(measures) == 2 + 13, done.stdout  # header, separator, rows
     assert "| `chartgen build`, 20 services: per service" in measures
     assert "| files rewritten by a no-op build (20 services)" in measures
     assert "| files rewritten by a no-op build (20 services) | 0 |" in done.stdout
+    assert "| file system of the work folder, per file: create vs hard link" in measures
+
+
+def test_file_costs_time_creating_and_linking(tmp_path: Path) -> None:
+    costs = file_costs(tmp_path / "costs", count=20)
+    assert costs.create > 0 and costs.link > 0
+    names = sorted(path.name for path in (tmp_path / "costs").iterdir())
+    assert len(names) == 40
+    assert (tmp_path / "costs" / "link-7").stat().st_ino == (
+        tmp_path / "costs" / "file-7"
+    ).stat().st_ino
