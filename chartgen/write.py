@@ -243,7 +243,7 @@ def _link_kept_files(out: Path, staging: Path, produced: set[PurePosixPath]) -> 
             if source.is_symlink():
                 _copy_symlink(source, target)
             else:
-                os.link(source, target)
+                _keep(source, target)
 
 
 def _copy_symlink(source: Path, target: Path) -> None:
@@ -267,7 +267,7 @@ def _place(current: Path, target: Path, data: bytes, written_once: dict[bytes, P
     file this build already wrote with the same bytes, else a new file."""
     _make_folder(target.parent)
     if _read(current) == data:
-        os.link(current, target)  # unchanged: same inode, same mtime
+        _keep(current, target)
         return
     same_bytes = written_once.get(data)
     if same_bytes is not None and _linked(same_bytes, target):
@@ -278,16 +278,26 @@ def _place(current: Path, target: Path, data: bytes, written_once: dict[bytes, P
     written_once[data] = target
 
 
+_NO_LINK = (errno.EMLINK, errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.ENOSYS)
+
+
 def _linked(source: Path, target: Path) -> bool:
     """Hard-links `target` to `source`; False where the file system refuses (no hard links,
     or too many links to one inode), and the caller writes a copy."""
     try:
         os.link(source, target)
     except OSError as error:
-        if error.errno in (errno.EMLINK, errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.ENOSYS):
+        if error.errno in _NO_LINK:
             return False
         raise
     return True
+
+
+def _keep(current: Path, target: Path) -> None:
+    """An unchanged file into the new tree: the same inode and mtime, or where the file system
+    has no hard links, a copy with the same mtime."""
+    if not _linked(current, target):
+        shutil.copy2(current, target, follow_symlinks=False)
 
 
 def _swap_in(staging: Path, out: Path) -> None:

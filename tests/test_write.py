@@ -90,6 +90,28 @@ def test_files_are_copied_where_the_file_system_refuses_links(
     assert {path.read_bytes() for path in services} == {b"kind: Service\n"}
 
 
+def test_rebuilds_work_where_the_file_system_refuses_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(source: object, target: object) -> None:
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    out = tmp_path / "generated"
+    write_tree(out, TREE)
+    (out / "notes.txt").write_bytes(b"mine\n")
+    kept = out / "releases.yaml"
+    os.utime(kept, ns=(1_000_000_000, 1_000_000_000))
+    changed = dict(TREE)
+    changed[P("charts/web/values.yaml")] = b"a: 2\n"
+    result = write_tree(out, changed)
+    assert result.written == (MANIFEST, P("charts/web/values.yaml"))
+    assert _files(out)["charts/web/values.yaml"] == b"a: 2\n"
+    assert _files(out)["notes.txt"] == b"mine\n"
+    assert kept.read_bytes() == TREE[P("releases.yaml")]
+    assert kept.stat().st_mtime_ns == 1_000_000_000
+
+
 def test_an_in_place_edit_of_a_shared_file_is_explained(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     write_tree(out, SAME_BYTES)
