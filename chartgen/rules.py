@@ -10,6 +10,8 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 
+from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
+from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
 from chartgen.images import KUBECTL, supported_architectures
 from chartgen.loader import Document, PathPart
 from chartgen.model import (
@@ -92,6 +94,26 @@ def names_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
                 )
             else:
                 first[name] = index
+
+
+# chartgen's own releases sit in releases.yaml beside the services' and `install` orders them
+# by name: a service of the same name would make two releases of one name.
+RESERVED_RELEASES = {
+    NAMESPACES_RELEASE: "namespaces chart",
+    STORAGE_RELEASE: "storage chart",
+}
+
+
+def service_names_not_reserved(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        chart = RESERVED_RELEASES.get(service.name)
+        if chart is not None:
+            yield _at(
+                doc,
+                _service_path(service, "name"),
+                f'"{service.name}" is the release name of chartgen\'s own {chart}: '
+                "choose another name",
+            )
 
 
 # A service's name is the name of its Kubernetes Service, a DNS-1035 label: the schema's
@@ -435,6 +457,7 @@ def database_storage(dc: Datacenter, doc: Document) -> Iterator[Problem]:
 RULES: tuple[Rule, ...] = (
     control_plane_present,
     names_unique,
+    service_names_not_reserved,
     service_names_start_with_a_letter,
     references_exist,
     subnets_disjoint,
