@@ -116,19 +116,6 @@ def service_names_not_reserved(dc: Datacenter, doc: Document) -> Iterator[Proble
             )
 
 
-# A service's name is the name of its Kubernetes Service, a DNS-1035 label: the schema's
-# DNS-1123 label also allows a leading digit, which the API server refuses.
-def service_names_start_with_a_letter(dc: Datacenter, doc: Document) -> Iterator[Problem]:
-    for service in dc.services:
-        if not service.name[:1].isalpha():
-            yield _at(
-                doc,
-                _service_path(service, "name"),
-                f'"{service.name}" must start with a letter: it names a Kubernetes Service '
-                "(a DNS-1035 label)",
-            )
-
-
 # Rule 3
 def references_exist(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for entry in dc.storage:
@@ -458,7 +445,6 @@ RULES: tuple[Rule, ...] = (
     control_plane_present,
     names_unique,
     service_names_not_reserved,
-    service_names_start_with_a_letter,
     references_exist,
     subnets_disjoint,
     architectures_available,

@@ -55,3 +55,10 @@ def resource_block(resources: Resources) -> dict[str, Any]:
 def string_map(values: Mapping[str, str]) -> dict[str, str]:
     """A copy with keys sorted, so the emitted order does not depend on the input's."""
     return {key: values[key] for key in sorted(values)}
+
+
+def objects_name(service_name: str, blueprint: str) -> str:
+    """The full name of a service's Kubernetes objects. A release name may start with a digit;
+    the name of a Kubernetes Service (a DNS-1035 label) may not, so such a name is prefixed
+    with the blueprint's (53 + 10 characters: still a 63-character label)."""
+    return service_name if service_name[:1].isalpha() else f"{blueprint}-{service_name}"

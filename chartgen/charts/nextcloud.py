@@ -1,7 +1,7 @@
 """The Nextcloud stack chart: values for blueprints/nextcloud from one `nextcloud` service.
 
 Everything here is data taken from the model; the blueprint's templates decide the objects.
-Names the chart gives to its claims are mirrored here (see `_name_prefix`) because the storage
+Names the chart gives to its claims are mirrored here (see `name_prefix`) because the storage
 chart creates local PersistentVolumes for them.
 """
 
@@ -12,7 +12,13 @@ from typing import Any
 
 from chartgen import images
 from chartgen.charts import AccessMode, ChartSource, Claim
-from chartgen.charts.common import arch_affinity, node_affinity, resource_block, string_map
+from chartgen.charts.common import (
+    arch_affinity,
+    node_affinity,
+    objects_name,
+    resource_block,
+    string_map,
+)
 from chartgen.model import (
     POSTGRES_RESOURCES,
     REDIS_RESOURCES,
@@ -44,7 +50,7 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
     app_affinity = node_affinity(service.architectures, data_node)
 
     values: dict[str, Any] = {
-        "fullnameOverride": service.name,
+        "fullnameOverride": objects_name(service.name, BLUEPRINT),
         "replicaCount": service.replicas,
         "image": {"repository": image.repository, "tag": image.tag},
         "nextcloud": {"host": service.host, "trustedProxies": [dc.cluster.pod_subnet]},
@@ -134,8 +140,8 @@ def credentials_architectures(dc: Datacenter, service: NextcloudService) -> list
 
 
 def name_prefix(service_name: str) -> str:
-    """The chart's `nextcloud.prefix` for a release whose fullnameOverride is the service name."""
-    return service_name[:_PREFIX_LENGTH].rstrip("-")
+    """The chart's `nextcloud.prefix` helper, for the fullnameOverride a service's chart gets."""
+    return objects_name(service_name, BLUEPRINT)[:_PREFIX_LENGTH].rstrip("-")
 
 
 def data_claim_name(service_name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chartgen.charts import ChartSource
-from chartgen.charts.common import arch_affinity, resource_block, string_map
+from chartgen.charts.common import arch_affinity, objects_name, resource_block, string_map
 from chartgen.images import NGINX
 from chartgen.model import Datacenter, NginxService
 
@@ -36,6 +36,9 @@ def chart_source(dc: Datacenter, service: NginxService) -> ChartSource:
         # The test pod needs busybox wget, which an overriding image may lack: keep the catalog's.
         "test": {"image": {"repository": NGINX.repository, "tag": NGINX.tag}},
     }
+    if objects_name(service.name, BLUEPRINT) != service.name:
+        # Left alone, the chart would name its objects "<release>-nginx": not a Service name.
+        values["fullnameOverride"] = objects_name(service.name, BLUEPRINT)
     return ChartSource(blueprint=BLUEPRINT, values=values, app_version=app_version(tag))
 
 
