@@ -76,13 +76,20 @@ def test_a_changed_file_leaves_the_links_of_the_others(tmp_path: Path) -> None:
     assert _inode(out / "charts/b/templates/service.yaml") != kept
 
 
-def test_files_are_copied_where_the_file_system_refuses_links(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_links(source: object, target: object) -> None:
-        raise OSError(errno.EPERM, "Operation not permitted")
+@pytest.fixture(params=[errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK])
+def no_hard_links(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system that refuses hard links (FAT, some network shares), or an inode that
+    holds as many links as it can."""
+    code: int = request.param
 
-    monkeypatch.setattr(os, "link", no_links)
+    def refuse(source: object, target: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "link", refuse)
+
+
+@pytest.mark.usefixtures("no_hard_links")
+def test_files_are_copied_where_the_file_system_refuses_links(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     write_tree(out, SAME_BYTES)
     services = [out / "charts" / name / "templates/service.yaml" for name in "abc"]
@@ -90,26 +97,9 @@ def test_files_are_copied_where_the_file_system_refuses_links(
     assert {path.read_bytes() for path in services} == {b"kind: Service\n"}
 
 
-def test_rebuilds_work_where_the_file_system_refuses_links(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_links(source: object, target: object) -> None:
-        raise OSError(errno.ENOTSUP, "Operation not supported")
-
-    monkeypatch.setattr(os, "link", no_links)
-    out = tmp_path / "generated"
-    write_tree(out, TREE)
-    (out / "notes.txt").write_bytes(b"mine\n")
-    kept = out / "releases.yaml"
-    os.utime(kept, ns=(1_000_000_000, 1_000_000_000))
-    changed = dict(TREE)
-    changed[P("charts/web/values.yaml")] = b"a: 2\n"
-    result = write_tree(out, changed)
-    assert result.written == (MANIFEST, P("charts/web/values.yaml"))
-    assert _files(out)["charts/web/values.yaml"] == b"a: 2\n"
-    assert _files(out)["notes.txt"] == b"mine\n"
-    assert kept.read_bytes() == TREE[P("releases.yaml")]
-    assert kept.stat().st_mtime_ns == 1_000_000_000
+@pytest.mark.usefixtures("no_hard_links")
+def test_rebuilds_work_where_the_file_system_refuses_links(tmp_path: Path) -> None:
+    _check_a_rebuild_keeps_unchanged_and_foreign_files(tmp_path / "generated")
 
 
 def test_an_in_place_edit_of_a_shared_file_is_explained(tmp_path: Path) -> None:
@@ -139,8 +129,12 @@ def test_a_no_op_build_rewrites_nothing(tmp_path: Path) -> None:
 
 
 def test_unchanged_files_keep_their_mtime_when_others_change(tmp_path: Path) -> None:
-    out = tmp_path / "generated"
+    _check_a_rebuild_keeps_unchanged_and_foreign_files(tmp_path / "generated")
+
+
+def _check_a_rebuild_keeps_unchanged_and_foreign_files(out: Path) -> None:
     write_tree(out, TREE)
+    (out / "notes.txt").write_bytes(b"mine\n")
     kept = out / "releases.yaml"
     os.utime(kept, ns=(1_000_000_000, 1_000_000_000))
     changed = dict(TREE)
@@ -148,7 +142,9 @@ def test_unchanged_files_keep_their_mtime_when_others_change(tmp_path: Path) -> 
     result = write_tree(out, changed)
     assert result.written == (MANIFEST, P("charts/web/values.yaml"))
     assert kept.stat().st_mtime_ns == 1_000_000_000
+    assert kept.read_bytes() == TREE[P("releases.yaml")]
     assert (out / "charts/web/values.yaml").read_bytes() == b"a: 2\n"
+    assert (out / "notes.txt").read_bytes() == b"mine\n"
 
 
 def test_owned_files_no_longer_produced_are_pruned(tmp_path: Path) -> None:
