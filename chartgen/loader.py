@@ -30,8 +30,9 @@ MAX_DEPTH = 64
 MAX_INTEGER = 2**63 - 1
 _MAX_INTEGER_TEXT = 64
 _INT_TAG = "tag:yaml.org,2002:int"
-# What ruamel counts lines by in its marks, so that every position agrees with its own.
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# What ruamel counts lines by in its marks (YAML 1.2 line breaks: NEL, LS and PS are not), so
+# that every position agrees with its own (and with `grep -n` and vim).
+_LINE_BREAK = re.compile("\r\n|[\r\n]")
 
 _CORE_TAGS = frozenset(
     "tag:yaml.org,2002:" + name

@@ -510,7 +510,7 @@ def perhaps_valid_texts(draw: st.DrawFn) -> str:
 
 
 # The line breaks ruamel counts lines by (its reader's marks), "\r" alone included.
-_YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_YAML_LINE_BREAK = re.compile("\r\n|[\r\n]")  # YAML 1.2: NEL, LS and PS do not break lines
 _PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<column>\d+): (?P<message>.+)$")
 
 

@@ -79,6 +79,19 @@ def test_byte_order_mark_is_accepted() -> None:
     assert loaded.document.data == {"a": 1}
 
 
+@pytest.mark.parametrize("separator", ["\x85", "\u2028", "\u2029"])
+def test_lines_are_counted_by_line_feeds_only(separator: str) -> None:
+    # Found by test_any_edit_ends_in_success_or_positioned_problems: YAML 1.2 (and ruamel's
+    # marks) do not break lines at NEL, LS or PS; the position of a character refused by the
+    # reader counted them, and pointed at a line the file does not have for `grep -n`.
+    parser_error = load_text(f"a:\n  b: '4'{separator}  c: 1\n", "f.yaml")
+    assert [(p.line, p.column) for p in parser_error.problems] == [(2, 12)]
+    reader_error = load_text(f"a: 1{separator}b: \x07\n", "f.yaml")
+    assert [(p.line, p.column, p.message) for p in reader_error.problems] == [
+        (1, 9, "YAML: character U+0007 is not allowed")
+    ]
+
+
 def test_alias_bomb_is_refused_quickly_without_expansion() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for previous, current in zip("abcdefgh", "bcdefghi", strict=True):
