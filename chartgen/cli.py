@@ -20,6 +20,7 @@ from chartgen.cli_support import (
     DEFAULT_FILE,
     handles_errors,
     output_dir_option,
+    output_format_option,
     print_problems,
     validated,
 )
@@ -71,13 +72,9 @@ def _input_file(default: str = DEFAULT_FILE) -> Callable[[F], F]:
 
 @main.command()
 @_input_file()
-@click.option(
-    "--output",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: the problems as objects on stdout, for scripts (exit codes unchanged).",
+@output_format_option(
+    ("text", "json"),
+    "json: the problems as objects on stdout, for scripts (exit codes unchanged).",
 )
 @handles_errors
 def validate(file: str, output_format: str) -> None:

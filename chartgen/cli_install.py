@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from chartgen.cli_support import DEFAULT_DIR, handles_errors, output_dir_option
+from chartgen.cli_support import (
+    DEFAULT_DIR,
+    handles_errors,
+    output_dir_option,
+    output_format_option,
+)
 from chartgen.errors import OperationFailed
 
 if TYPE_CHECKING:
@@ -171,14 +176,7 @@ def uninstall(
 
 @click.command()
 @_tree_argument
-@click.option(
-    "--output",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people or JSON for programs.",
-)
+@output_format_option(("table", "json"), "A table for people or JSON for programs.")
 @_cluster_options
 @click.pass_context
 @handles_errors

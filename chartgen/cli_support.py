@@ -36,6 +36,18 @@ def output_dir_option(help: str, name: str = "output", as_path: bool = False) ->
     )
 
 
+def output_format_option(formats: tuple[str, ...], help: str) -> Callable[[F], F]:
+    """`--output FORMAT`: how a command prints its answer; the first format is the default."""
+    return click.option(
+        "--output",
+        "output_format",
+        type=click.Choice(formats),
+        default=formats[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def print_problems(problems: Iterable[Problem]) -> None:
     for problem in problems:
         click.echo(problem.format(), err=True)

@@ -36,9 +36,10 @@ def chart_source(dc: Datacenter, service: NginxService) -> ChartSource:
         # The test pod needs busybox wget, which an overriding image may lack: keep the catalog's.
         "test": {"image": {"repository": NGINX.repository, "tag": NGINX.tag}},
     }
-    if objects_name(service.name, BLUEPRINT) != service.name:
+    name = objects_name(service.name, BLUEPRINT)
+    if name != service.name:
         # Left alone, the chart would name its objects "<release>-nginx": not a Service name.
-        values["fullnameOverride"] = objects_name(service.name, BLUEPRINT)
+        values["fullnameOverride"] = name
     return ChartSource(blueprint=BLUEPRINT, values=values, app_version=app_version(tag))
 
 
