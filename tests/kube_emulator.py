@@ -14,7 +14,9 @@ list it bundles; four gaps stop helm 4 against it, and this subclass closes them
    (which `--create-namespace` makes) are served here instead.
 
 Nothing runs controllers, so nothing becomes ready, except that a Job is reported complete as
-soon as it exists: helm waits for its hook Jobs even without `--wait`.
+soon as it exists (helm waits for its hook Jobs even without `--wait`), and that a
+CustomResourceDefinition is Established as soon as it exists: its kinds join the discovery
+documents at once, so that helm can then create objects of them.
 
 `EmulatedCluster` runs the emulator on 127.0.0.1 in a thread of its own, so that the tests (and
 chartgen's own asyncio loop) stay synchronous, and writes a kubeconfig pointing at it.
@@ -43,6 +45,7 @@ from typing_extensions import override
 
 NAMESPACES = kmock.resource("", "v1", "namespaces")
 JOBS = kmock.resource("batch", "v1", "jobs")
+CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 APPLY_PATCH = "application/apply-patch+yaml"
 NAMESPACE_PATH = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+))?/?")
 OPENAPI_PATH = re.compile(r"/openapi/v3(?:/(?P<group_version>.+))?")
@@ -101,6 +104,8 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
                 await self._create_missing(request)
             if resource == JOBS and request.action == kmock.action.CREATE:
                 _complete_job(request.data)
+            if resource == CRDS:
+                self._serve_custom_resources(request.data)
         return await super()._handle(request)
 
     async def _create_missing(self, request: kmock.Request) -> None:
@@ -111,7 +116,33 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
                 body = copy.deepcopy(request.data)
                 if request.resource == JOBS:
                     _complete_job(body)
+                if request.resource == CRDS:
+                    self._serve_custom_resources(body)
                 self.objects[key] = body
+
+    def _serve_custom_resources(self, crd: Any) -> None:
+        """Declares the kinds of a CustomResourceDefinition and reports it Established."""
+        if not isinstance(crd, dict):
+            return
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        for version in spec.get("versions") or []:
+            if version.get("served", True):
+                key = kmock.resource(spec["group"], version["name"], names["plural"])
+                self.resources[key] = kmock.ResourceInfo(
+                    kind=names["kind"],
+                    singular=names.get("singular") or names["kind"].lower(),
+                    namespaced=spec.get("scope") == "Namespaced",
+                    verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+                )
+        crd["status"] = {
+            "acceptedNames": dict(names),
+            "storedVersions": [v["name"] for v in spec.get("versions") or [] if v.get("storage")],
+            "conditions": [
+                {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts"},
+                {"type": "Established", "status": "True", "reason": "InitialNamesAccepted"},
+            ],
+        }
 
     @override
     async def _serve_version(self, request: kmock.Request) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -22,6 +22,8 @@ from chartgen.kubeadm import (
 from chartgen.model import Datacenter
 from chartgen.rules import KUBELET_LABEL_NAMESPACES, KUBELET_LABELS, RESTRICTED_NAMESPACES
 from chartgen.validate import validate_file
+from tests import api_reference
+from tests.api_reference import definition_problems, load_references
 from tests.conftest import CASES, case_dirs
 
 VALID_CASES = CASES / "valid"
@@ -36,16 +38,6 @@ CRIO = "unix:///var/run/crio/crio.sock"
 TOKEN = "abcdef.0123456789abcdef"
 CA_HASH = "sha256:" + "0123456789abcdef" * 4
 CERT_KEY = "fedcba9876543210" * 4
-
-GO_DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+")
-SCALARS = {
-    "string": lambda value: isinstance(value, str),
-    "bool": lambda value: isinstance(value, bool),
-    "int32": lambda value: isinstance(value, int) and not isinstance(value, bool),
-    "duration": lambda value: isinstance(value, str) and GO_DURATION.fullmatch(value) is not None,
-    "object": lambda value: isinstance(value, dict),
-}
-
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -109,73 +101,18 @@ def kubelet_args(registration: Mapping[str, Any]) -> dict[str, str]:
 # --- the reference check ----------------------------------------------------------------------
 
 
-@functools.cache
 def references() -> dict[str, dict[str, Any]]:
-    loaded = {}
-    for path in sorted(REFERENCE.glob("*.yaml")):
-        reference = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-        loaded[reference["apiVersion"]] = reference
-    return loaded
+    return load_references(REFERENCE)
 
 
 def reference_problems(document: Mapping[str, Any]) -> list[str]:
     """Every field of `document` that its API reference does not have, or of the wrong type."""
-    reference = references().get(document.get("apiVersion", ""))
-    if reference is None:
-        return [f"apiVersion {document.get('apiVersion')!r} has no reference field list"]
-    kind = str(document.get("kind"))
-    if kind not in reference["kinds"]:
-        return [f"{reference['apiVersion']} has no kind {kind!r}"]
-    return list(_check(document, kind, reference["types"], kind))
-
-
-def _check(value: Any, type_name: str, types: Mapping[str, Any], at: str) -> Iterator[str]:
-    if type_name.startswith("[]"):
-        if not isinstance(value, list):
-            yield f"{at}: expected a list, got {value!r}"
-            return
-        for index, item in enumerate(value):
-            yield from _check(item, type_name[2:], types, f"{at}[{index}]")
-    elif type_name.startswith("map[string]"):
-        if not isinstance(value, dict):
-            yield f"{at}: expected a map, got {value!r}"
-            return
-        for key, item in value.items():
-            if not isinstance(key, str):
-                yield f"{at}: key {key!r} is not a string"
-            yield from _check(item, type_name[len("map[string]") :], types, f"{at}.{key}")
-    elif type_name.startswith("enum["):
-        allowed = type_name[len("enum[") : -1].split(",")
-        if value not in allowed:
-            yield f"{at}: {value!r} is not one of {allowed}"
-    elif type_name in SCALARS:
-        if not SCALARS[type_name](value):
-            yield f"{at}: {value!r} is not a {type_name}"
-    elif type_name in types:
-        if not isinstance(value, dict):
-            yield f"{at}: expected a {type_name} object, got {value!r}"
-            return
-        fields = types[type_name]
-        for key, item in value.items():
-            if key not in fields:
-                yield f"{at}.{key}: unknown field of {type_name}"
-            else:
-                yield from _check(item, fields[key], types, f"{at}.{key}")
-    else:
-        raise AssertionError(f"reference data names an unknown type {type_name!r} ({at})")
+    return api_reference.reference_problems(document, references())
 
 
 def test_reference_type_names_resolve() -> None:
     """Every type the field lists mention is a scalar, a container, or itself listed."""
-    for reference in references().values():
-        types = reference["types"]
-        for kind in reference["kinds"]:
-            assert kind in types
-        for type_name, fields in types.items():
-            for field_name, field_type in fields.items():
-                base = field_type.removeprefix("[]").removeprefix("map[string]")
-                known = base in SCALARS or base in types or base.startswith("enum[")
-                assert known, f"{type_name}.{field_name}: {field_type}"
+    assert definition_problems(references()) == []
 
 
 def test_reference_check_rejects_unknown_and_mistyped_fields() -> None:
