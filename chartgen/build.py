@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from chartgen.errors import InvalidInput
 from chartgen.gitops import GitopsOptions, gitops_files
 from chartgen.problems import Problem
-from chartgen.render import render
+from chartgen.render import render_tree
 from chartgen.validate import validate_file
 from chartgen.write import Difference, WriteResult, check_tree, write_tree
 
@@ -33,9 +33,10 @@ def built_tree(file: str, gitops: GitopsOptions | None = None) -> Built:
     validation = validate_file(file)
     if validation.datacenter is None:
         raise InvalidInput(validation.problems)
-    files = render(validation.datacenter)
+    rendered = render_tree(validation.datacenter)
+    files = dict(rendered.files)
     if gitops is not None:
-        files.update(gitops_files(validation.datacenter, files, gitops))
+        files.update(gitops_files(validation.datacenter, rendered, gitops))
     return Built(validation.problems, files)
 
 

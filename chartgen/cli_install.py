@@ -118,8 +118,9 @@ def install(
 ) -> None:
     """Install or upgrade every release that DIR (default generated) records.
 
-    Releases go in dependency order (storage before the services that claim volumes),
-    independent ones in parallel; an unchanged release is left alone. A release whose
+    Releases go in dependency order (the platform's upstream charts from their repositories,
+    then storage, then the services that claim volumes), independent ones in parallel; a
+    release waits for the CRDs it uses; an unchanged release is left alone. A release whose
     prerequisite failed is not attempted, and nothing that worked is undone.
     """
     from chartgen.helm_args import ChangeOptions
@@ -141,6 +142,12 @@ def install(
     is_flag=True,
     help="Also delete the releases' PersistentVolumeClaims (kept by default).",
 )
+@click.option(
+    "--platform",
+    is_flag=True,
+    help="Also remove the platform releases (CNI, load balancer, certificates, router, "
+    "metrics), last; kept by default.",
+)
 @click.option("--dry-run", is_flag=True, help="Contact the cluster but change nothing.")
 @_waiting_options
 @_cluster_options
@@ -151,6 +158,7 @@ def uninstall(
     ctx: click.Context,
     directory: Path,
     delete_data: bool,
+    platform: bool,
     dry_run: bool,
     wait: bool,
     timeout: str | None,
@@ -161,7 +169,8 @@ def uninstall(
     """Remove the releases that DIR (default generated) records, in reverse order.
 
     PersistentVolumeClaims stay, so that a reinstall finds its data again, unless
-    --delete-data.
+    --delete-data. The platform releases stay (the cluster keeps its network, router and
+    certificates) unless --platform.
     """
     from chartgen.helm_args import ChangeOptions
     from chartgen.install import uninstall as uninstall_releases
@@ -170,7 +179,9 @@ def uninstall(
     options = ChangeOptions(dry_run=dry_run, wait=wait, timeout=timeout)
     with _Display(plan, sys.stderr) as display:
         session = display.session(ctx, kubeconfig, kube_context, concurrency)
-        result = uninstall_releases(plan, session, options, delete_data=delete_data)
+        result = uninstall_releases(
+            plan, session, options, delete_data=delete_data, platform=platform
+        )
     _finish(result)
 
 

@@ -7,8 +7,12 @@ Git repository the tree is committed to, so nothing here refers to the local fol
 - Argo CD: an app-of-apps. `gitops/argocd/root.yaml` is the one object applied by hand; it syncs
   `gitops/argocd/apps/`, which holds one `Application` per chart. Sync waves follow the install
   order (a release's wave is one more than the highest wave of the releases it needs).
-- Flux: `gitops/flux/source.yaml` (a `GitRepository`) and one `HelmRelease` per chart under
+- Flux: `gitops/flux/source.yaml` (a `GitRepository`, and a `HelmRepository` per chart
+  repository of the platform layer) and one `HelmRelease` per chart under
   `gitops/flux/releases/`, each `dependsOn` the releases it needs.
+
+The platform's upstream charts come from their own Helm repositories at their pinned versions,
+with chartgen's values inline (the same data as `platform/values/`).
 """
 
 from __future__ import annotations
@@ -18,12 +22,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from ruamel.yaml import YAML
-
-from chartgen.emit import dump_yaml
-from chartgen.errors import OperationFailed
+from chartgen.emit import dump_yaml, dump_yaml_documents
 from chartgen.model import Datacenter
-from chartgen.render import RELEASES_FILE, with_header
+from chartgen.plan import Release
+from chartgen.render import Rendered, with_header
 
 Tool = Literal["argocd", "flux"]
 TOOLS: tuple[Tool, ...] = ("argocd", "flux")
@@ -51,33 +53,6 @@ class GitopsOptions:
     prune: bool = False
 
 
-@dataclass(frozen=True)
-class Release:
-    """One entry of `releases.yaml`: what `chartgen install` deploys, and what it needs first."""
-
-    name: str
-    namespace: str
-    chart: str
-    needs: tuple[str, ...]
-
-
-def read_releases(data: bytes) -> tuple[Release, ...]:
-    """The releases of a `releases.yaml`, in install order."""
-    document = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
-    try:
-        return tuple(
-            Release(
-                name=str(entry["name"]),
-                namespace=str(entry["namespace"]),
-                chart=str(entry["chart"]),
-                needs=tuple(str(need) for need in entry.get("needs") or ()),
-            )
-            for entry in document["releases"]
-        )
-    except (KeyError, TypeError, AttributeError) as error:
-        raise OperationFailed(f"releases.yaml is not what chartgen writes ({error})") from error
-
-
 def sync_waves(releases: Sequence[Release]) -> dict[str, int]:
     """Wave of each release: 0 without needs, else one more than the highest wave it needs.
 
@@ -91,18 +66,19 @@ def sync_waves(releases: Sequence[Release]) -> dict[str, int]:
 
 
 def gitops_files(
-    dc: Datacenter, rendered: Mapping[PurePosixPath, bytes], options: GitopsOptions
+    dc: Datacenter, rendered: Rendered, options: GitopsOptions
 ) -> dict[PurePosixPath, bytes]:
     """The GitOps files for a rendered tree, by path relative to that tree.
 
-    The install order is the one the tree records in `releases.yaml`, so the GitOps tools
-    deploy exactly what `chartgen install` would.
+    The releases and their order are the ones the tree records in `releases.yaml`, so the
+    GitOps tools deploy exactly what `chartgen install` would.
     """
-    releases = read_releases(rendered[RELEASES_FILE])
+    releases = rendered.releases
+    values = rendered.platform_values
     if options.tool == "argocd":
-        texts = _argocd_files(dc, releases, options)
+        texts = _argocd_files(dc, releases, values, options)
     else:
-        texts = _flux_files(dc, releases, options)
+        texts = _flux_files(dc, releases, values, options)
     source_name = PurePosixPath(dc.source).name
     return {
         path: with_header(path, text.encode("utf-8"), source_name)
@@ -142,6 +118,19 @@ the health check for `argoproj.io/Application` to `argocd-cm` (see "App of Apps"
 Argo CD documentation). Without it, the applications retry until what they need is there.
 """
 
+_ARGOCD_OCI_NOTE = """
+`{registry}` is an OCI registry of Helm charts: declare it to Argo CD once, as a repository
+Secret (label `argocd.argoproj.io/secret-type: repository`) with `type: helm`,
+`url: {registry}` and `enableOCI: "true"`.
+"""
+
+
+def _oci(releases: Sequence[Release]) -> list[str]:
+    """The OCI registries the releases' charts come from, each once, in order."""
+    found = [r.repository for r in releases if r.repository and r.repository.startswith("oci://")]
+    return list(dict.fromkeys(found))
+
+
 _FLUX_README = """\
 # Flux
 
@@ -158,18 +147,22 @@ _FLUX_README = """\
 
 
 def _argocd_files(
-    dc: Datacenter, releases: Sequence[Release], options: GitopsOptions
+    dc: Datacenter,
+    releases: Sequence[Release],
+    values: Mapping[str, Mapping[str, Any]],
+    options: GitopsOptions,
 ) -> dict[PurePosixPath, str]:
     directory = GITOPS_DIR / "argocd"
     files = {
-        directory / "README.md": _ARGOCD_README.format(
-            root=_repo_path(options, "gitops", "argocd")
+        directory / "README.md": _ARGOCD_README.format(root=_repo_path(options, "gitops", "argocd"))
+        + "".join(
+            _ARGOCD_OCI_NOTE.format(registry=_argocd_repository(url)) for url in _oci(releases)
         ),
         directory / "root.yaml": dump_yaml(_argocd_root(dc, options)),
     }
     waves = sync_waves(releases)
     for release in releases:
-        document = _argocd_application(dc, release, waves[release.name], options)
+        document = _argocd_application(dc, release, waves[release.name], values, options)
         files[directory / "apps" / f"{release.name}.yaml"] = dump_yaml(document)
     return files
 
@@ -216,40 +209,74 @@ def _argocd_root(dc: Datacenter, options: GitopsOptions) -> dict[str, Any]:
 
 
 def _argocd_application(
-    dc: Datacenter, release: Release, wave: int, options: GitopsOptions
+    dc: Datacenter,
+    release: Release,
+    wave: int,
+    values: Mapping[str, Mapping[str, Any]],
+    options: GitopsOptions,
 ) -> dict[str, Any]:
+    source: dict[str, Any]
+    sync_options = ["CreateNamespace=true"]
+    if release.repository is not None:
+        source = {
+            "repoURL": _argocd_repository(release.repository),
+            "chart": release.chart,
+            "targetRevision": release.version,
+            "helm": {"releaseName": release.name},
+        }
+        if values.get(release.name):
+            source["helm"]["valuesObject"] = dict(values[release.name])
+        # Upstream CRDs are too large for the last-applied annotation of a client-side apply.
+        sync_options.append("ServerSideApply=true")
+    else:
+        source = {
+            "repoURL": options.repo_url,
+            "targetRevision": options.revision,
+            "path": _repo_path(options, release.chart),
+            "helm": {"releaseName": release.name},
+        }
+    if release.crds:
+        # Its CRDs come from an application of an earlier wave.
+        sync_options.append("SkipDryRunOnMissingResource=true")
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": _argocd_metadata(object_name(dc, release), dc, {SYNC_WAVE: str(wave)}, options),
         "spec": {
             "project": "default",
-            "source": {
-                "repoURL": options.repo_url,
-                "targetRevision": options.revision,
-                "path": _repo_path(options, release.chart),
-                "helm": {"releaseName": release.name},
-            },
+            "source": source,
             "destination": {"server": IN_CLUSTER, "namespace": release.namespace},
-            "syncPolicy": _sync_policy(options, ["CreateNamespace=true"]),
+            "syncPolicy": _sync_policy(options, sync_options),
         },
     }
+
+
+def _argocd_repository(url: str) -> str:
+    """Argo CD names an OCI Helm registry without its scheme (and declares it `enableOCI`)."""
+    return url.removeprefix("oci://")
 
 
 # Flux ---------------------------------------------------------------------------------------
 
 
 def _flux_files(
-    dc: Datacenter, releases: Sequence[Release], options: GitopsOptions
+    dc: Datacenter,
+    releases: Sequence[Release],
+    values: Mapping[str, Mapping[str, Any]],
+    options: GitopsOptions,
 ) -> dict[PurePosixPath, str]:
     directory = GITOPS_DIR / "flux"
+    repositories = flux_repositories(dc, releases)
+    sources = [_flux_source(dc, options)] + [
+        _flux_helm_repository(dc, name, url) for url, name in repositories.items()
+    ]
     files = {
         directory / "README.md": _FLUX_README.format(root=_repo_path(options, "gitops", "flux")),
-        directory / "source.yaml": dump_yaml(_flux_source(dc, options)),
+        directory / "source.yaml": dump_yaml_documents(sources),
     }
     names = {release.name: object_name(dc, release) for release in releases}
     for release in releases:
-        document = _flux_release(dc, release, names, options)
+        document = _flux_release(dc, release, names, repositories, values, options)
         files[directory / "releases" / f"{release.name}.yaml"] = dump_yaml(document)
     return files
 
@@ -280,9 +307,70 @@ def _flux_source(dc: Datacenter, options: GitopsOptions) -> dict[str, Any]:
     }
 
 
-def _flux_release(
-    dc: Datacenter, release: Release, names: Mapping[str, str], options: GitopsOptions
+def flux_repositories(dc: Datacenter, releases: Sequence[Release]) -> dict[str, str]:
+    """A `HelmRepository` name for each chart repository, after the first release using it."""
+    repositories: dict[str, str] = {}
+    for release in releases:
+        if release.repository is not None and release.repository not in repositories:
+            repositories[release.repository] = object_name(dc, release)
+    return repositories
+
+
+def _flux_helm_repository(dc: Datacenter, name: str, url: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"interval": RELEASE_INTERVAL, "url": url}
+    if url.startswith("oci://"):
+        spec["type"] = "oci"
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "HelmRepository",
+        "metadata": {"name": name, "namespace": FLUX_NAMESPACE, "labels": _labels(dc)},
+        "spec": spec,
+    }
+
+
+def _flux_chart(
+    dc: Datacenter, release: Release, repositories: Mapping[str, str], options: GitopsOptions
 ) -> dict[str, Any]:
+    if release.repository is not None:
+        return {
+            "chart": release.chart,
+            "version": release.version,
+            "sourceRef": {
+                "kind": "HelmRepository",
+                "name": repositories[release.repository],
+                "namespace": FLUX_NAMESPACE,
+            },
+        }
+    return {
+        "chart": _repo_path(options, release.chart),
+        # The chart version stays the same from one build to the next: without this,
+        # Flux would not upgrade a release whose chart changed in Git.
+        "reconcileStrategy": "Revision",
+        "sourceRef": {
+            "kind": "GitRepository",
+            "name": dc.cluster.name,
+            "namespace": FLUX_NAMESPACE,
+        },
+    }
+
+
+def _flux_release(
+    dc: Datacenter,
+    release: Release,
+    names: Mapping[str, str],
+    repositories: Mapping[str, str],
+    values: Mapping[str, Mapping[str, Any]],
+    options: GitopsOptions,
+) -> dict[str, Any]:
+    install: dict[str, Any] = {
+        "createNamespace": True,
+        "remediation": {"retries": REMEDIATION_RETRIES},
+    }
+    upgrade: dict[str, Any] = {"remediation": {"retries": REMEDIATION_RETRIES}}
+    if release.repository is not None:
+        # Helm itself never upgrades a chart's crds/ folder; Flux does when told to.
+        install["crds"] = "CreateReplace"
+        upgrade["crds"] = "CreateReplace"
     spec: dict[str, Any] = {
         "interval": RELEASE_INTERVAL,
         "releaseName": release.name,
@@ -290,22 +378,14 @@ def _flux_release(
         # Helm keeps its release records in the release's namespace, as `chartgen install`
         # does, so `helm list -n NAMESPACE` and `chartgen status` see Flux's releases too.
         "storageNamespace": release.namespace,
-        "chart": {
-            "spec": {
-                "chart": _repo_path(options, release.chart),
-                # The chart version stays the same from one build to the next: without this,
-                # Flux would not upgrade a release whose chart changed in Git.
-                "reconcileStrategy": "Revision",
-                "sourceRef": {
-                    "kind": "GitRepository",
-                    "name": dc.cluster.name,
-                    "namespace": FLUX_NAMESPACE,
-                },
-            }
-        },
-        "install": {"createNamespace": True, "remediation": {"retries": REMEDIATION_RETRIES}},
-        "upgrade": {"remediation": {"retries": REMEDIATION_RETRIES}},
+        "chart": {"spec": _flux_chart(dc, release, repositories, options)},
+        "install": install,
+        "upgrade": upgrade,
     }
+    if release.timeout is not None:
+        spec["timeout"] = release.timeout
+    if values.get(release.name):
+        spec["values"] = dict(values[release.name])
     if release.needs:
         spec["dependsOn"] = [
             {"name": names[need], "namespace": FLUX_NAMESPACE} for need in release.needs

@@ -57,43 +57,79 @@ def connection_flags(connection: Connection) -> list[str]:
     return flags
 
 
-def _waiting(options: ChangeOptions) -> list[str]:
+def _waiting(options: ChangeOptions, release: Release | None = None) -> list[str]:
+    """--wait when asked (or when the release records that it must be waited for) and the
+    timeout: the command line's, else the release's own."""
     flags: list[str] = []
-    if options.wait:
+    if options.wait or (release is not None and release.wait and not options.dry_run):
         flags += ["--wait=watcher", "--wait-for-jobs"]
-    if options.timeout is not None:
-        flags += ["--timeout", options.timeout]
+    timeout = options.timeout or (release.timeout if release is not None else None)
+    if timeout is not None:
+        flags += ["--timeout", timeout]
     return flags
 
 
+def chart_argv(release: Release, tree: Path) -> list[str]:
+    """The chart of a release: its folder in the tree, or a repository chart at its version
+    with the values file of the tree."""
+    if release.repository is None:
+        argv = [str(tree / release.chart)]
+    elif release.repository.startswith("oci://"):
+        argv = [f"{release.repository.rstrip('/')}/{release.chart}"]
+    else:
+        argv = [release.chart, "--repo", release.repository]
+    if release.version is not None:
+        argv += ["--version", release.version]
+    if release.values is not None:
+        argv += ["--values", str(tree / release.values)]
+    return argv
+
+
 def upgrade_argv(
-    release: Release, chart: Path, options: ChangeOptions, connection: Connection
+    release: Release, tree: Path, options: ChangeOptions, connection: Connection
 ) -> list[str]:
-    """Upgrade-or-install of one release from its chart folder, the result as JSON on stdout."""
+    """Upgrade-or-install of one release of the tree, the result as JSON on stdout."""
+    chart, *source = chart_argv(release, tree)
     argv = [
         "upgrade",
         release.name,
-        str(chart),
+        chart,
         "--install",
         "--namespace",
         release.namespace,
         "--create-namespace",
         "--output",
         "json",
+        *source,
     ]
     if options.dry_run:
         # "server": the cluster is contacted (so lookups, validation and conflicts are real)
         # but nothing is changed.
         argv.append("--dry-run=server")
-    argv += _waiting(options)
+    argv += _waiting(options, release)
     if options.rollback_on_failure and not options.dry_run:
         argv.append("--rollback-on-failure")
     return argv + connection_flags(connection)
 
 
-def preview_argv(release: Release, chart: Path, connection: Connection) -> list[str]:
+def preview_argv(release: Release, tree: Path, connection: Connection) -> list[str]:
     """What an upgrade would deploy, computed by the cluster without changing it."""
-    return upgrade_argv(release, chart, ChangeOptions(dry_run=True), connection)
+    return upgrade_argv(release, tree, ChangeOptions(dry_run=True), connection)
+
+
+def crd_argv(name: str, connection: Connection) -> list[str]:
+    """kubectl's argv reading one CustomResourceDefinition (is it there, is it Established?)."""
+    argv = ["get", "customresourcedefinition", name, "--output", "json"]
+    return argv + _kubectl_connection(connection)
+
+
+def _kubectl_connection(connection: Connection) -> list[str]:
+    argv: list[str] = []
+    if connection.kubeconfig is not None:
+        argv += ["--kubeconfig", str(connection.kubeconfig)]
+    if connection.kube_context is not None:
+        argv += ["--context", connection.kube_context]
+    return argv
 
 
 def status_argv(release: Release, connection: Connection) -> list[str]:
@@ -158,11 +194,7 @@ def delete_claims_argv(namespace: str, claims: Sequence[str], connection: Connec
         "--ignore-not-found",
         "--wait=false",
     ]
-    if connection.kubeconfig is not None:
-        argv += ["--kubeconfig", str(connection.kubeconfig)]
-    if connection.kube_context is not None:
-        argv += ["--context", connection.kube_context]
-    return argv
+    return argv + _kubectl_connection(connection)
 
 
 def missing_kubeconfig(

@@ -60,6 +60,12 @@ _UNREACHABLE = re.compile(
     r"|network is unreachable|server has asked for the client to provide credentials",
     re.IGNORECASE,
 )
+# helm's words when it cannot fetch a repository chart (its index or the chart archive).
+_REPOSITORY = re.compile(
+    r"is not a valid chart repository or cannot be reached|failed to fetch .*\.tgz"
+    r"|failed to do request: .*(?:/v2/|\.tgz)",
+    re.IGNORECASE,
+)
 # client-go's klog lines ("W1128 00:59:26.311812 4347 file.go:765] ...") and helm 4's slog lines.
 _LOG_LINE = re.compile(r"^(?:[IWE]\d{4} \d\d:\d\d:\d\d\.\d+\s|level=(?:DEBUG|INFO|WARN)\b)")
 
@@ -114,6 +120,8 @@ def classify(stderr: str) -> Failure:
         return Failure.NOT_FOUND
     if "another operation (install/upgrade/rollback) is in progress" in lowered:
         return Failure.PENDING
+    if _REPOSITORY.search(stderr):
+        return Failure.OTHER  # a chart repository out of reach fails its release, not the run
     if _UNREACHABLE.search(stderr):
         return Failure.UNREACHABLE
     return Failure.OTHER
@@ -155,3 +163,19 @@ def claims_in(manifest: str) -> tuple[str, ...]:
                 if isinstance(template_name, str) and isinstance(replicas, int):
                     claims += [f"{template_name}-{name}-{i}" for i in range(replicas)]
     return tuple(sorted(set(claims)))
+
+
+def crd_established(stdout: bytes | str) -> bool:
+    """Whether `kubectl get customresourcedefinition NAME -o json` shows it Established: its
+    kinds are then served, and a chart may create objects of them."""
+    try:
+        document = _json_object(stdout)
+    except ValueError:
+        return False
+    conditions = (document.get("status") or {}).get("conditions") or []
+    return any(
+        isinstance(condition, dict)
+        and condition.get("type") == "Established"
+        and condition.get("status") == "True"
+        for condition in conditions
+    )

@@ -27,6 +27,7 @@ from chartgen.errors import OperationFailed
 from chartgen.helm_args import (
     ChangeOptions,
     Connection,
+    crd_argv,
     delete_claims_argv,
     list_argv,
     missing_kubeconfig,
@@ -42,6 +43,7 @@ from chartgen.helm_output import (
     ReleaseState,
     claims_in,
     classify,
+    crd_established,
     parse_list,
     parse_release,
     reason,
@@ -58,6 +60,9 @@ logging.getLogger("pyhelm3").addHandler(logging.NullHandler())
 DEFAULT_CONCURRENCY = 4
 # How often a live display is refreshed while helm works (elapsed times keep moving).
 TICK_SECONDS = 0.5
+# How long a release waits for the CRDs it uses to be Established, and how often it looks.
+CRD_TIMEOUT_SECONDS = 180.0
+CRD_POLL_SECONDS = 2.0
 
 
 class Outcome(enum.Enum):
@@ -144,6 +149,7 @@ class Session:
     concurrency: int = DEFAULT_CONCURRENCY
     on_progress: ProgressCallback | None = None
     on_tick: Callable[[], None] | None = None
+    crd_timeout: float = CRD_TIMEOUT_SECONDS
 
 
 class _HelmFailed(Exception):
@@ -158,18 +164,26 @@ class _Unreachable(Exception):
 
 
 def install(plan: Plan, session: Session, options: ChangeOptions) -> RunResult:
-    """Upgrade-or-install of every release, each after the ones it needs."""
+    """Upgrade-or-install of every release, each after the ones it needs (and once the CRDs
+    it uses are Established)."""
     _check_cluster_config(session)
-    return asyncio.run(_Runner(plan, session).install(options))
+    kubectl = find_kubectl() if any(release.crds for release in plan.releases) else None
+    return asyncio.run(_Runner(plan, session, kubectl).install(options))
 
 
 def uninstall(
-    plan: Plan, session: Session, options: ChangeOptions, delete_data: bool = False
+    plan: Plan,
+    session: Session,
+    options: ChangeOptions,
+    delete_data: bool = False,
+    platform: bool = False,
 ) -> RunResult:
-    """Removes every release, each before the ones it needs; claims stay unless delete_data."""
+    """Removes every release, each before the ones it needs; claims stay unless delete_data,
+    and the platform releases (the cluster's network edge) stay unless `platform`."""
     _check_cluster_config(session)
     kubectl = find_kubectl() if delete_data and not options.dry_run else None
-    return asyncio.run(_Runner(plan, session).uninstall(options, kubectl))
+    removed = plan if platform else plan.without_platform()
+    return asyncio.run(_Runner(removed, session, kubectl).uninstall(options, kubectl))
 
 
 def rollback(
@@ -194,9 +208,10 @@ def _check_cluster_config(session: Session) -> None:
 
 
 class _Runner:
-    def __init__(self, plan: Plan, session: Session) -> None:
+    def __init__(self, plan: Plan, session: Session, kubectl: Path | None = None) -> None:
         self._plan = plan
         self._session = session
+        self._kubectl = kubectl
         self._connection = session.connection
         # pyhelm3 adds no connection flag of its own: they are in the argv from helm_args.
         self._command = Command(executable=str(session.helm))
@@ -323,11 +338,49 @@ class _Runner:
         verb = "checking" if options.dry_run else "installing"
         return RunResult("install", await self._in_order(self._plan.releases, verb, needs, work))
 
+    async def _missing_crds(self, release: Release, wait: bool) -> list[str]:
+        """The CRDs of `release.crds` not Established (after waiting for them when `wait`)."""
+        if not release.crds or self._kubectl is None:
+            return []
+        deadline = time.monotonic() + (self._session.crd_timeout if wait else 0.0)
+        while True:
+            missing = [name for name in release.crds if not await self._crd_ready(name)]
+            if not missing or time.monotonic() >= deadline:
+                return missing
+            await asyncio.sleep(CRD_POLL_SECONDS)
+
+    async def _crd_ready(self, name: str) -> bool:
+        assert self._kubectl is not None
+        try:
+            process = await asyncio.create_subprocess_exec(
+                str(self._kubectl),
+                *crd_argv(name, self._connection),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as error:
+            raise OperationFailed(f"cannot run {self._kubectl}: {error}") from error
+        stdout, _stderr = await process.communicate()
+        return process.returncode == 0 and crd_established(stdout)
+
     async def _install_one(
         self, release: Release, current: ReleaseState | None, options: ChangeOptions
     ) -> ReleaseResult:
-        chart = self._plan.chart_path(release)
+        chart = self._plan.directory
         installed = current is not None and current.status != "uninstalled"
+        missing = await self._missing_crds(release, wait=not options.dry_run)
+        if missing and options.dry_run:
+            # The releases before it would bring them; the server cannot check it before.
+            outcome = Outcome.WOULD_UPGRADE if installed else Outcome.WOULD_INSTALL
+            return ReleaseResult(release, outcome, detail=f"after its CRDs: {', '.join(missing)}")
+        if missing:
+            return ReleaseResult(
+                release,
+                Outcome.FAILED,
+                detail=f"CRDs not served after {self._session.crd_timeout:.0f}s: "
+                f"{', '.join(missing)} (the release that brings them failed, or is not "
+                "installed)",
+            )
         try:
             if installed or options.dry_run:
                 preview = parse_release(
@@ -456,7 +509,7 @@ class _Runner:
             return ReleaseStatus(release, False, None, "not installed", "", "", "", False)
         listed = parse_list(await self._helm(list_argv(release, self._connection)), release.name)
         row = listed or ListedRelease(state.revision, state.status, "", "", "")
-        chart = self._plan.chart_path(release)
+        chart = self._plan.directory
         try:
             preview = parse_release(
                 await self._helm(preview_argv(release, chart, self._connection))

@@ -18,6 +18,7 @@ from typing import Any
 from chartgen.emit import dump_yaml_documents
 from chartgen.errors import OperationFailed
 from chartgen.model import API_SERVER_PORT, CONTROL_PLANE_TAINT, Datacenter, Node, Taint
+from chartgen.platform import cni_releases
 
 KUBEADM_DIR = PurePosixPath("kubeadm")
 README_PATH = KUBEADM_DIR / "README.md"
@@ -472,6 +473,8 @@ def _readme_init(dc: Datacenter) -> str:
 def _readme_cni(dc: Datacenter) -> str:
     cluster = dc.cluster
     release = CNI_RELEASES[cluster.cni]
+    if dc.platform.enabled and dc.platform.cni:
+        return _readme_cni_release(dc)
     lines = ["", f"## 2. Install the CNI ({cluster.cni}), from {init_node(dc).name}", ""]
     if cluster.cni == "flannel":
         url = (
@@ -526,6 +529,20 @@ def _readme_cni(dc: Datacenter) -> str:
             f"network on {', '.join(unsupported)}. flannel supports every architecture.",
         ]
     return _lines(*lines)
+
+
+def _readme_cni_release(dc: Datacenter) -> str:
+    """With `platform.cni`, the CNI is the first release of `chartgen install`."""
+    charts = ", ".join(f"`{r.pin.chart}` {r.pin.version}" for r in cni_releases(dc))
+    return _lines(
+        "",
+        f"## 2. The CNI ({dc.cluster.cni}): nothing to do here",
+        "",
+        f"`platform.cni` is on: `chartgen install` installs {dc.cluster.cni} first, as the "
+        f"Helm release of its chart ({charts}) with the pod subnet `{dc.cluster.pod_subnet}`, "
+        "before anything else. Nodes stay `NotReady` until it runs: join them (step 3), then run "
+        "`chartgen install` from a machine with this cluster's kubeconfig.",
+    )
 
 
 def _cni_manifest_steps(dc: Datacenter, url: str, file_name: str, setting: str) -> list[str]:
@@ -599,6 +616,17 @@ def _readme_join(dc: Datacenter) -> str:
 def _readme_check(dc: Datacenter) -> str:
     step = 5 if join_nodes(dc) else 4
     lines = ["", f"## {step}. Check", "", "```sh", "kubectl get nodes -o wide", "```"]
+    if dc.platform.enabled and dc.platform.cni:
+        lines += [
+            "",
+            "The nodes are `NotReady` until the CNI runs; `chartgen install` installs it first, "
+            "then the rest of the platform and the services:",
+            "",
+            "```sh",
+            "chartgen install --wait",
+            "kubectl get nodes -o wide",
+            "```",
+        ]
     cordoned = [
         node.name for node in dc.nodes if not node.is_control_plane and not node.schedulable
     ]

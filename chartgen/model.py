@@ -140,6 +140,8 @@ class Volume:
 class Expose:
     host: str | None
     port: int
+    tls: bool = False
+    path: str = "/"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,19 @@ class Service:
     def peak_replicas(self) -> int:
         return self.autoscaling.max_replicas if self.autoscaling else self.replicas
 
+    @property
+    def route_host(self) -> str | None:
+        """The host name the router sends to this service, if any."""
+        return self.expose.host if self.expose is not None else None
+
+    @property
+    def route_tls(self) -> bool:
+        return self.expose is not None and self.expose.tls
+
+    @property
+    def route_path(self) -> str:
+        return self.expose.path if self.expose is not None else "/"
+
 
 @dataclass(frozen=True)
 class NginxService(Service):
@@ -186,6 +201,56 @@ class NextcloudService(Service):
     storage: Volume = Volume(None, "")
     database_storage: Volume = Volume(None, "")
     redis: bool = False
+    tls: bool = False
+
+    @property
+    def route_host(self) -> str | None:
+        return self.host
+
+    @property
+    def route_tls(self) -> bool:
+        return self.tls
+
+
+GatewayController = Literal["traefik", "external"]
+RouteApi = Literal["gateway", "ingress"]
+Issuer = Literal["selfsigned", "acme"]
+LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+DEFAULT_GATEWAY_CLASS = "traefik"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """The router of every `expose.host`: Traefik installed by chartgen, or the user's own."""
+
+    controller: GatewayController
+    class_name: str
+    address: str | None  # the router Service's IP from the pool; None without a pool
+    api: RouteApi
+
+
+@dataclass(frozen=True)
+class Acme:
+    email: str
+    server: str
+
+
+@dataclass(frozen=True)
+class Certificates:
+    issuer: Issuer
+    acme: Acme | None = None
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What chartgen installs around the services; everything off without a `platform` key."""
+
+    enabled: bool = False
+    pool: tuple[str, ...] = ()  # MetalLB addresses: ranges A-B or CIDRs
+    gateway: Gateway | None = None
+    certificates: Certificates | None = None
+    metrics: bool = False
+    cni: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +260,7 @@ class Datacenter:
     nodes: tuple[Node, ...]
     storage: tuple[StorageClass, ...]
     services: tuple[Service, ...]
+    platform: Platform = Platform()
 
     def node(self, name: str) -> Node | None:
         return next((node for node in self.nodes if node.name == name), None)
@@ -219,10 +285,59 @@ def build_datacenter(data: Mapping[str, Any], source: str) -> Datacenter:
     nodes = tuple(_node(index, entry) for index, entry in enumerate(data["nodes"]))
     storage = tuple(_storage(index, entry) for index, entry in enumerate(data.get("storage", [])))
     node_arches = {node.arch for node in nodes if node.accepts_pods}
+    raw_platform = data.get("platform")
+    tls_default = bool(raw_platform and raw_platform.get("certificates"))
     services = tuple(
-        _service(index, entry, node_arches) for index, entry in enumerate(data["services"])
+        _service(index, entry, node_arches, tls_default)
+        for index, entry in enumerate(data["services"])
     )
-    return Datacenter(source, _cluster(data, nodes), nodes, storage, services)
+    platform = _platform(raw_platform, services) if raw_platform is not None else Platform()
+    return Datacenter(source, _cluster(data, nodes), nodes, storage, services, platform)
+
+
+def _platform(raw: Mapping[str, Any], services: tuple[Service, ...]) -> Platform:
+    pool = tuple(raw.get("loadBalancer", {}).get("addresses", ()))
+    routed = any(service.route_host for service in services)
+    raw_gateway = raw.get("gateway")
+    gateway = None
+    if raw_gateway is not None or routed:
+        raw_gateway = raw_gateway or {}
+        gateway = Gateway(
+            controller=raw_gateway.get("controller", "traefik"),
+            class_name=raw_gateway.get("className", DEFAULT_GATEWAY_CLASS),
+            address=raw_gateway.get("address", first_address(pool[0]) if pool else None),
+            api=raw_gateway.get("api", "gateway"),
+        )
+    raw_certificates = raw.get("certificates")
+    certificates = None
+    if raw_certificates is not None:
+        acme = raw_certificates.get("acme")
+        certificates = Certificates(
+            issuer=raw_certificates["issuer"],
+            acme=Acme(acme["email"], acme.get("server", LETS_ENCRYPT)) if acme else None,
+        )
+    autoscaled = any(service.autoscaling is not None for service in services)
+    return Platform(
+        enabled=True,
+        pool=pool,
+        gateway=gateway,
+        certificates=certificates,
+        metrics=raw.get("metrics", autoscaled),
+        cni=raw.get("cni", True),
+    )
+
+
+def address_ranges(entry: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
+    """First and last address of a pool entry, `A-B` or a CIDR."""
+    if "-" in entry:
+        first, last = entry.split("-", 1)
+        return ipaddress.IPv4Address(first), ipaddress.IPv4Address(last)
+    network = ipaddress.IPv4Network(entry, strict=False)
+    return network[0], network[-1]
+
+
+def first_address(entry: str) -> str:
+    return str(address_ranges(entry)[0])
 
 
 def _cluster(data: Mapping[str, Any], nodes: tuple[Node, ...]) -> Cluster:
@@ -275,7 +390,9 @@ def _storage(index: int, raw: Mapping[str, Any]) -> StorageClass:
     )
 
 
-def _service(index: int, raw: Mapping[str, Any], node_arches: set[Arch]) -> Service:
+def _service(
+    index: int, raw: Mapping[str, Any], node_arches: set[Arch], tls_default: bool
+) -> Service:
     service_type = raw["type"]
     explicit_arches = raw.get("architectures")
     if explicit_arches is not None:
@@ -297,7 +414,14 @@ def _service(index: int, raw: Mapping[str, Any], node_arches: set[Arch]) -> Serv
         "architectures_explicit": explicit_arches is not None,
         "namespace": raw.get("namespace", raw["name"]),
         "annotations": dict(raw.get("annotations", {})),
-        "expose": Expose(expose.get("host"), expose.get("port", 80)) if expose else None,
+        "expose": Expose(
+            host=expose.get("host"),
+            port=expose.get("port", 80),
+            tls=expose.get("tls", tls_default),
+            path=expose.get("path", "/"),
+        )
+        if expose
+        else None,
         "image": ImageOverride(image["repository"], image["tag"]) if image else None,
         "resources": Resources(
             cpu=str(resources.get("cpu", default_resources.cpu)),
@@ -317,6 +441,7 @@ def _service(index: int, raw: Mapping[str, Any], node_arches: set[Arch]) -> Serv
         storage=_volume(raw["storage"]),
         database_storage=_volume(raw["database"]["storage"]),
         redis=raw.get("redis", peak_replicas > 1),
+        tls=common["expose"].tls if common["expose"] else tls_default,
     )
 
 

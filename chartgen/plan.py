@@ -1,14 +1,17 @@
-"""The install plan that `chartgen build` records in DIR/releases.yaml, read into typed values.
+"""The release plan: every release a built tree holds, as `releases.yaml` records it.
 
-`install`, `status`, `rollback` and `uninstall` read DIR, never datacenter.yaml: a release has a
-name, a namespace, a chart folder relative to DIR and the names of the releases it needs
-(deployed before it, removed after it).
+One `Release` type for everything that reads or writes that file: `chartgen.render` makes the
+releases and writes them (`releases_document`), `install`, `status`, `rollback`, `uninstall` and
+the GitOps writers read them (`read_plan`, `plan_from_document`). A release is a chart folder of
+the tree, or a chart of a Helm repository pinned to a version with a values file of the tree;
+it names the releases it needs (deployed before it, removed after it), the custom resource
+definitions that must be served before it installs, and how long helm may take.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,8 +27,19 @@ RELEASES_FILE = "releases.yaml"
 class Release:
     name: str
     namespace: str
-    chart: PurePosixPath
+    chart: str  # a folder of the tree, or the chart's name in `repository`
     needs: tuple[str, ...] = ()
+    repository: str | None = None  # a Helm chart repository URL: `chart` is pinned to `version`
+    version: str | None = None
+    values: str | None = None  # values file of the tree (repository charts)
+    wait: bool = False  # helm waits for the release to be ready (webhooks, CRDs, IPs)
+    timeout: str | None = None  # helm's --timeout unless the command line gives one
+    crds: tuple[str, ...] = ()  # CustomResourceDefinitions to be Established first
+    platform: bool = False  # part of the platform layer: kept by uninstall unless --platform
+
+    @property
+    def from_repository(self) -> bool:
+        return self.repository is not None
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,11 @@ class Plan:
     releases: tuple[Release, ...]
 
     def chart_path(self, release: Release) -> Path:
+        """The chart folder of a local release."""
         return self.directory / release.chart
+
+    def values_path(self, release: Release) -> Path | None:
+        return self.directory / release.values if release.values is not None else None
 
     def release(self, name: str) -> Release:
         for release in self.releases:
@@ -52,6 +70,18 @@ class Plan:
             for release in self.releases
         }
 
+    def without_platform(self) -> Plan:
+        """The plan less its platform releases (and what only they need is not affected)."""
+        kept = [release for release in self.releases if not release.platform]
+        names = {release.name for release in kept}
+        return Plan(
+            self.directory,
+            tuple(
+                replace(release, needs=tuple(need for need in release.needs if need in names))
+                for release in kept
+            ),
+        )
+
     def order(self) -> tuple[Release, ...]:
         """Every release after the ones it needs; file order among independent ones."""
         placed: list[Release] = []
@@ -63,6 +93,33 @@ class Plan:
             names.update(release.name for release in ready)
             remaining = [release for release in remaining if release.name not in names]
         return tuple(placed)
+
+
+def releases_document(releases: tuple[Release, ...]) -> dict[str, Any]:
+    """What `releases.yaml` holds: optional keys only where they are set."""
+    entries = []
+    for release in releases:
+        entry: dict[str, Any] = {
+            "name": release.name,
+            "namespace": release.namespace,
+            "chart": release.chart,
+        }
+        if release.repository is not None:
+            entry["repository"] = release.repository
+            entry["version"] = release.version
+        if release.values is not None:
+            entry["values"] = release.values
+        entry["needs"] = list(release.needs)
+        if release.crds:
+            entry["crds"] = list(release.crds)
+        if release.wait:
+            entry["wait"] = True
+        if release.timeout is not None:
+            entry["timeout"] = release.timeout
+        if release.platform:
+            entry["platform"] = True
+        entries.append(entry)
+    return {"releases": entries}
 
 
 def read_plan(directory: Path) -> Plan:
@@ -90,20 +147,59 @@ def plan_from_document(directory: Path, document: Any, source: str) -> Plan:
     return Plan(directory, releases)
 
 
+def _string(entry: dict[str, Any], key: str, where: str, required: bool = True) -> str | None:
+    value = entry.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise OperationFailed(f"{where}.{key}: expected a non-empty string")
+    return value
+
+
+def _names(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise OperationFailed(f"{where}.{key}: expected a list of names")
+    return tuple(value)
+
+
+def _inside_tree(value: str, where: str, what: str) -> str:
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts:
+        raise OperationFailed(f"{where}: {value} is not a {what} inside the tree")
+    return value
+
+
 def _release(entry: Any, where: str) -> Release:
     if not isinstance(entry, dict):
         raise OperationFailed(f"{where}: expected a mapping")
-    fields = {key: entry.get(key) for key in ("name", "namespace", "chart")}
-    for key, value in fields.items():
-        if not isinstance(value, str) or not value:
-            raise OperationFailed(f"{where}.{key}: expected a non-empty string")
-    needs = entry.get("needs", [])
-    if not isinstance(needs, list) or not all(isinstance(need, str) for need in needs):
-        raise OperationFailed(f"{where}.needs: expected a list of release names")
-    chart = PurePosixPath(str(fields["chart"]))
-    if chart.is_absolute() or ".." in chart.parts:
-        raise OperationFailed(f"{where}.chart: {chart} is not a folder inside the tree")
-    return Release(str(fields["name"]), str(fields["namespace"]), chart, tuple(needs))
+    name = str(_string(entry, "name", where))
+    namespace = str(_string(entry, "namespace", where))
+    chart = str(_string(entry, "chart", where))
+    repository = _string(entry, "repository", where, required=False)
+    version = _string(entry, "version", where, required=repository is not None)
+    if repository is None:
+        chart = _inside_tree(chart, f"{where}.chart", "folder")
+    values = _string(entry, "values", where, required=False)
+    if values is not None:
+        values = _inside_tree(values, f"{where}.values", "file")
+    timeout = _string(entry, "timeout", where, required=False)
+    for flag in ("wait", "platform"):
+        if not isinstance(entry.get(flag, False), bool):
+            raise OperationFailed(f"{where}.{flag}: expected true or false")
+    return Release(
+        name=name,
+        namespace=namespace,
+        chart=chart,
+        needs=_names(entry, "needs", where),
+        repository=repository,
+        version=version,
+        values=values,
+        wait=bool(entry.get("wait", False)),
+        timeout=timeout,
+        crds=_names(entry, "crds", where),
+        platform=bool(entry.get("platform", False)),
+    )
 
 
 def _check_graph(releases: tuple[Release, ...], source: str) -> None:

@@ -1,17 +1,20 @@
 """render(datacenter) -> {relative path: bytes}: pure, no I/O beyond package data, no clock.
 
-The tree: `namespaces/` (the namespaces, with their Pod Security labels), `storage/` (the
-storage chart), `charts/<service>/` (one chart per service), `kubeadm/` (node configuration) and
-`releases.yaml` (what `chartgen install` deploys, in order).
+The tree: `platform/` (the values chartgen gives the upstream charts of the platform layer, and
+chartgen's charts of their custom resources), `namespaces/` (the namespaces, with their Pod
+Security labels), `storage/` (the storage chart), `charts/<service>/` (one chart per service),
+`kubeadm/` (node configuration) and `releases.yaml` (what `chartgen install` deploys, in order).
+`render_tree` also returns the releases as data, for the GitOps writers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from chartgen import __version__
+from chartgen import __version__, plan
 from chartgen.blueprints import blueprint_values, merged_values, render_blueprint
 from chartgen.charts import ChartSource, Claim, namespaces
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
@@ -21,6 +24,15 @@ from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
 from chartgen.emit import dump_yaml
 from chartgen.errors import OperationFailed
 from chartgen.model import Datacenter, NextcloudService, NginxService, Service
+from chartgen.plan import Release, releases_document
+from chartgen.platform import (
+    HTTPROUTE_CRD,
+    UPSTREAM_TIMEOUT,
+    PlatformChart,
+    UpstreamRelease,
+    platform_plan,
+    uses_gateway_api,
+)
 from chartgen.pod_security import Level, check_chart_security_values, namespace_levels
 from chartgen.values import merge_values
 
@@ -28,9 +40,21 @@ CHART_VERSION = __version__
 NAMESPACES_DIR = PurePosixPath("namespaces")
 STORAGE_DIR = PurePosixPath("storage")
 CHARTS_DIR = PurePosixPath("charts")
-RELEASES_FILE = PurePosixPath("releases.yaml")
+PLATFORM_DIR = PurePosixPath("platform")
+PLATFORM_VALUES_DIR = PLATFORM_DIR / "values"
+RELEASES_FILE = PurePosixPath(plan.RELEASES_FILE)
 
 Files = dict[PurePosixPath, bytes]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The whole tree, the releases its `releases.yaml` records (in install order), and the
+    values of the upstream releases (what their `platform/values/` files hold)."""
+
+    files: Files
+    releases: tuple[Release, ...]
+    platform_values: Mapping[str, Mapping[str, Any]]
 
 
 def _service_chart(dc: Datacenter, service: Service) -> ChartSource:
@@ -58,9 +82,20 @@ def _kubeadm_files(dc: Datacenter) -> Mapping[PurePosixPath, str]:
 
 
 def render(dc: Datacenter) -> Files:
+    return render_tree(dc).files
+
+
+def render_tree(dc: Datacenter) -> Rendered:
     source_name = PurePosixPath(dc.source).name
     files: Files = {}
-    releases: list[dict[str, Any]] = []
+    releases: list[Release] = []
+    platform_values: dict[str, Mapping[str, Any]] = {}
+    for piece in platform_plan(dc).releases:
+        files.update(_platform_files(piece, source_name))
+        releases.append(_platform_release(piece))
+        if isinstance(piece, UpstreamRelease):
+            platform_values[piece.name] = piece.values
+    platform_names = tuple(release.name for release in releases)
     claims: list[Claim] = []
     service_charts = [(service, _service_chart(dc, service)) for service in dc.services]
     for _service, chart in service_charts:
@@ -68,14 +103,18 @@ def render(dc: Datacenter) -> Files:
     levels = namespace_levels(dc)
     namespace_chart = namespaces.chart_source(dc, levels)
     files.update(_chart_files(NAMESPACES_DIR, namespace_chart, source_name))
-    releases.append(_release(NAMESPACES_RELEASE, NAMESPACES_RELEASE_NAMESPACE, NAMESPACES_DIR, []))
+    releases.append(
+        Release(NAMESPACES_RELEASE, NAMESPACES_RELEASE_NAMESPACE, str(NAMESPACES_DIR),
+                platform_names)
+    )  # fmt: skip
     storage = _storage_chart(dc, claims) if dc.storage else None
     if storage is not None:
         _check_pod_security(storage, levels[STORAGE_NAMESPACE], str(STORAGE_DIR))
         files.update(_chart_files(STORAGE_DIR, storage, source_name))
         releases.append(
-            _release(STORAGE_RELEASE, STORAGE_NAMESPACE, STORAGE_DIR, [NAMESPACES_RELEASE])
+            Release(STORAGE_RELEASE, STORAGE_NAMESPACE, str(STORAGE_DIR), (NAMESPACES_RELEASE,))
         )
+    gateway_api = uses_gateway_api(dc)
     for service, chart in service_charts:
         directory = CHARTS_DIR / service.name
         _check_pod_security(chart, levels[service.namespace], str(directory))
@@ -83,13 +122,49 @@ def render(dc: Datacenter) -> Files:
         needs = [NAMESPACES_RELEASE]
         if storage is not None and chart.claims:
             needs.append(STORAGE_RELEASE)
-        releases.append(_release(service.name, service.namespace, directory, needs))
+        routed = gateway_api and service.route_host is not None
+        releases.append(
+            Release(service.name, service.namespace, str(directory), tuple(needs),
+                    crds=(HTTPROUTE_CRD,) if routed else ())
+        )  # fmt: skip
     for path, text in _kubeadm_files(dc).items():
         files[path] = with_header(path, text.encode("utf-8"), source_name)
-    files[RELEASES_FILE] = with_header(
-        RELEASES_FILE, dump_yaml({"releases": releases}).encode("utf-8"), source_name
+    document = releases_document(tuple(releases))
+    files[RELEASES_FILE] = with_header(RELEASES_FILE, dump_yaml(document).encode(), source_name)
+    return Rendered(files, tuple(releases), platform_values)
+
+
+def _platform_files(piece: UpstreamRelease | PlatformChart, source_name: str) -> Files:
+    if isinstance(piece, PlatformChart):
+        return _chart_files(PLATFORM_DIR / piece.directory, piece.source, source_name)
+    path = PLATFORM_VALUES_DIR / f"{piece.name}.yaml"
+    text = dump_yaml(dict(piece.values)) if piece.values else "{}\n"
+    return {path: with_header(path, text.encode("utf-8"), source_name)}
+
+
+def _platform_release(piece: UpstreamRelease | PlatformChart) -> Release:
+    if isinstance(piece, PlatformChart):
+        return Release(
+            piece.name,
+            piece.namespace,
+            str(PLATFORM_DIR / piece.directory),
+            piece.needs,
+            crds=piece.crds,
+            platform=True,
+        )
+    return Release(
+        piece.name,
+        piece.namespace,
+        piece.pin.chart,
+        piece.needs,
+        repository=piece.pin.repository,
+        version=piece.pin.version,
+        values=str(PLATFORM_VALUES_DIR / f"{piece.name}.yaml"),
+        # Their webhooks must serve (and their CRDs exist) before chartgen's charts use them.
+        wait=True,
+        timeout=UPSTREAM_TIMEOUT,
+        platform=True,
     )
-    return files
 
 
 def _check_pod_security(chart: ChartSource, level: Level, name: str) -> None:
@@ -100,12 +175,6 @@ def _check_pod_security(chart: ChartSource, level: Level, name: str) -> None:
     if problems:
         listing = "\n  ".join(problem.format() for problem in problems)
         raise OperationFailed(f"pods would be refused by their namespace:\n  {listing}")
-
-
-def _release(
-    name: str, namespace: str, directory: PurePosixPath, needs: list[str]
-) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "chart": str(directory), "needs": needs}
 
 
 def _chart_files(directory: PurePosixPath, chart: ChartSource, source_name: str) -> Files:

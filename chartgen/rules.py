@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
+from chartgen.charts.namespaces import SYSTEM_NAMESPACES
 from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
 from chartgen.images import KUBECTL, supported_architectures
 from chartgen.loader import Document, PathPart
@@ -20,12 +21,23 @@ from chartgen.model import (
     WEB_FRONT_RESOURCES,
     Datacenter,
     NextcloudService,
+    NginxService,
     Node,
     Resources,
     Service,
+    address_ranges,
     subnet,
 )
 from chartgen.model_types import ARCHES
+from chartgen.platform import (
+    HTTP_NODE_PORT,
+    HTTPS_NODE_PORT,
+    MAX_TLS_HOSTS,
+    UpstreamRelease,
+    platform_plan,
+    tls_hosts,
+    uses_gateway_api,
+)
 from chartgen.problems import Problem, Severity, format_path
 from chartgen.quantity import format_cpu, format_memory
 
@@ -441,6 +453,254 @@ def database_storage(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             )
 
 
+# Rules of the platform layer (format v1.1) ----------------------------------------------------
+
+
+def _platform_path(doc: Document, *parts: PathPart) -> list[PathPart]:
+    """The deepest part of `platform.<parts>` the file has (a default has no position)."""
+    path: list[PathPart] = ["platform"]
+    node = doc.data.get("platform", {})
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            break
+        path.append(part)
+        node = node[part]
+    return path
+
+
+# Rule 10
+def autoscaling_has_metrics(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if service.autoscaling is None:
+            continue
+        path = _service_path(service, "autoscaling")
+        if not dc.platform.enabled:
+            yield _warn(
+                doc,
+                path,
+                "a HorizontalPodAutoscaler reads resource metrics, and nothing in this file "
+                "installs metrics-server: add `platform: {metrics: true}` (or run one yourself)",
+            )
+        elif not dc.platform.metrics:
+            yield _at(
+                doc,
+                path,
+                "needs resource metrics, but platform.metrics is false: the "
+                "HorizontalPodAutoscaler could never scale",
+            )
+
+
+# Rule 11 (as the format says, for `expose.host`: a Nextcloud's `host` always had its Ingress)
+def routes_have_a_router(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    if dc.platform.gateway is not None:
+        return
+    for service in dc.services:
+        if service.expose is None or service.expose.host is None:
+            continue
+        yield _warn(
+            doc,
+            _service_path(service, "expose", "host"),
+            f'nothing in this file routes "{service.expose.host}" to the service: its Ingress '
+            "waits for the cluster's default ingress controller; add `platform: {}` to have "
+            "chartgen install one (Traefik)",
+        )
+
+
+# Rule 12
+def routes_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    first: dict[tuple[str, str], Service] = {}
+    for service in dc.services:
+        host = service.route_host
+        if host is None:
+            continue
+        key = (host, service.route_path)
+        if key in first:
+            other = first[key]
+            yield _at(
+                doc,
+                _route_host_path(service),
+                f'"{other.name}" already routes {host}{service.route_path} (line '
+                f"{doc.position(_route_host_path(other))[0]}): give one of them another host "
+                "or expose.path",
+            )
+        else:
+            first[key] = service
+
+
+def _route_host_path(service: Service) -> list[PathPart]:
+    if isinstance(service, NginxService):
+        return _service_path(service, "expose", "host")
+    return _service_path(service, "host")
+
+
+# Rule 13
+def addresses_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    seen: dict[str, Node] = {}
+    for node in dc.nodes:
+        if node.address in seen:
+            yield _at(
+                doc,
+                ["nodes", node.index, "address"],
+                f'{node.address} is already the address of node "{seen[node.address].name}"',
+            )
+        else:
+            seen.setdefault(node.address, node)
+    cluster = dc.cluster
+    networks = (
+        ("podSubnet", subnet(cluster.pod_subnet)),
+        ("serviceSubnet", subnet(cluster.service_subnet)),
+    )
+    ranges: list[tuple[int, ipaddress.IPv4Address, ipaddress.IPv4Address]] = []
+    for index, entry in enumerate(dc.platform.pool):
+        path: list[PathPart] = ["platform", "loadBalancer", "addresses", index]
+        first, last = address_ranges(entry)
+        if last < first:
+            yield _at(doc, path, f"{entry}: the range ends before it starts")
+            continue
+        for node in dc.nodes:
+            if first <= ipaddress.IPv4Address(node.address) <= last:
+                yield _at(
+                    doc,
+                    path,
+                    f'{entry} contains {node.address}, the address of node "{node.name}"',
+                )
+        for name, network in networks:
+            if first <= network[-1] and network[0] <= last:
+                yield _at(doc, path, f"{entry} overlaps the cluster's {name} {network}")
+        for other, other_first, other_last in ranges:
+            if first <= other_last and other_first <= last:
+                yield _at(doc, path, f"{entry} overlaps {dc.platform.pool[other]} of the same pool")
+        ranges.append((index, first, last))
+
+
+def gateway_address_in_pool(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    gateway = dc.platform.gateway
+    raw = doc.data.get("platform", {}).get("gateway", {})
+    if gateway is None or "address" not in raw:
+        return
+    path = ["platform", "gateway", "address"]
+    if gateway.controller == "external" and not dc.platform.pool:
+        return  # asked of the user's own implementation, from its own addresses
+    if not dc.platform.pool:
+        yield _at(
+            doc,
+            path,
+            "needs platform.loadBalancer.addresses: the router's Service takes its address "
+            "from that pool",
+        )
+        return
+    address = ipaddress.IPv4Address(gateway.address)
+    if not any(first <= address <= last for first, last in map(address_ranges, dc.platform.pool)):
+        yield _at(
+            doc,
+            path,
+            f"{gateway.address} is not in platform.loadBalancer.addresses "
+            f"({', '.join(dc.platform.pool)})",
+        )
+
+
+def router_without_pool(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    gateway = dc.platform.gateway
+    if gateway is None or gateway.controller != "traefik" or dc.platform.pool:
+        return
+    nodes = dc.pod_nodes or dc.nodes
+    yield _warn(
+        doc,
+        _platform_path(doc, "gateway"),
+        "no platform.loadBalancer.addresses: the router listens on a NodePort of every node, "
+        f"http://{nodes[0].address}:{HTTP_NODE_PORT}/ and https://{nodes[0].address}:"
+        f"{HTTPS_NODE_PORT}/ (point the hosts' DNS at a node; give a pool for ports 80/443)",
+    )
+
+
+# Rule 14
+def tls_has_certificates(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    if dc.platform.certificates is not None:
+        return
+    for service in dc.services:
+        if service.expose is not None and service.expose.tls:
+            yield _at(
+                doc,
+                _service_path(service, "expose", "tls"),
+                "needs platform.certificates: nothing would issue the host's certificate",
+            )
+
+
+def tls_hosts_fit_the_gateway(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    if not uses_gateway_api(dc):
+        return
+    hosts = tls_hosts(dc)
+    if len(hosts) > MAX_TLS_HOSTS:
+        yield _at(
+            doc,
+            ["services"],
+            f"{len(hosts)} hosts are served over HTTPS; one Gateway holds {MAX_TLS_HOSTS} "
+            "(a listener each, beside plain HTTP)",
+        )
+
+
+def nextcloud_route(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for service in dc.services:
+        if not isinstance(service, NextcloudService) or service.expose is None:
+            continue
+        if service.expose.host is not None:
+            yield _at(
+                doc,
+                _service_path(service, "expose", "host"),
+                f'a Nextcloud is routed at its `host` ("{service.host}"): remove expose.host',
+            )
+        if service.route_path != "/":
+            yield _at(
+                doc,
+                _service_path(service, "expose", "path"),
+                "Nextcloud is served at the root of its host: give it a host of its own",
+            )
+
+
+def platform_names_free(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """The platform's releases sit in releases.yaml beside the services', in namespaces that
+    helm creates for them."""
+    plan = platform_plan(dc)
+    names, namespaces = set(plan.names), plan.namespaces - SYSTEM_NAMESPACES
+    for service in dc.services:
+        if service.name in names:
+            yield _at(
+                doc,
+                _service_path(service, "name"),
+                f'"{service.name}" is the release name of a platform chart of this file: '
+                "choose another name",
+            )
+        if service.namespace in namespaces:
+            path = (
+                _service_path(service, "namespace")
+                if _has(doc, service, "namespace")
+                else _service_path(service, "name")
+            )
+            yield _at(
+                doc,
+                path,
+                f'namespace "{service.namespace}" belongs to the platform layer: choose '
+                "another namespace",
+            )
+
+
+def platform_architectures(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """A node whose architecture an upstream chart's images lack gets none of its pods (for the
+    CNI, no pod network at all)."""
+    for release in platform_plan(dc).releases:
+        if not isinstance(release, UpstreamRelease):
+            continue
+        missing = [node.name for node in dc.nodes if node.arch not in release.pin.platforms]
+        if missing:
+            yield _warn(
+                doc,
+                _platform_path(doc),
+                f"{release.pin.chart} {release.pin.version} publishes no image for "
+                f"{', '.join(sorted({n.arch for n in dc.nodes if n.name in missing}))}: "
+                f"{', '.join(missing)} get none of its pods",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     control_plane_present,
     names_unique,
@@ -458,6 +718,17 @@ RULES: tuple[Rule, ...] = (
     capacity_total,
     single_points_of_failure,
     database_storage,
+    autoscaling_has_metrics,
+    routes_have_a_router,
+    routes_unique,
+    addresses_unique,
+    gateway_address_in_pool,
+    router_without_pool,
+    tls_has_certificates,
+    tls_hosts_fit_the_gateway,
+    nextcloud_route,
+    platform_names_free,
+    platform_architectures,
 )
 
 

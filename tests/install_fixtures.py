@@ -15,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from chartgen.cli import main
 from chartgen.tools import find_helm
-from tests.conftest import REPO
+from tests.chart_repository import ChartRepository, StandInChart, start_repository
+from tests.conftest import CASES
 from tests.kube_emulator import EmulatedCluster, start_cluster
 
 _DATABASES = itertools.count(1)
@@ -154,8 +155,35 @@ def build_tree(source_text: str, directory: Path) -> Path:
     return directory / "tree"
 
 
+# The proof of concept without a platform layer: the services' own releases (the platform's
+# upstream charts are in tests/test_install_platform.py).
+PROOF_OF_CONCEPT = CASES / "valid" / "mytinydc" / "datacenter.yaml"
+
+
 @pytest.fixture(scope="session")
 def root_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's datacenter.yaml, built."""
+    """The proof of concept's datacenter.yaml, built."""
     folder = tmp_path_factory.mktemp("root-tree")
-    return build_tree((REPO / "datacenter.yaml").read_text(), folder / "dc")
+    return build_tree(PROOF_OF_CONCEPT.read_text(), folder / "dc")
+
+
+ServeCharts = Callable[..., ChartRepository]
+
+
+@pytest.fixture
+def chart_repository(tmp_path: Path) -> Iterator[ServeCharts]:
+    """Serves a chart repository on loopback: `chart_repository([StandInChart(...), ...])`
+    returns it (`.url` for `helm --repo`, `.publish(...)` to add versions, `.served` the paths
+    helm asked for); each one is stopped after the test."""
+    started: list[ChartRepository] = []
+
+    def serve(charts: Sequence[StandInChart] = ()) -> ChartRepository:
+        repository = start_repository(tmp_path / f"chart-repository{len(started)}", charts)
+        started.append(repository)
+        return repository
+
+    try:
+        yield serve
+    finally:
+        for repository in started:
+            repository.stop()

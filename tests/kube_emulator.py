@@ -15,8 +15,16 @@ list it bundles; four gaps stop helm 4 against it, and this subclass closes them
 
 Nothing runs controllers, so nothing becomes ready, except that a Job is reported complete as
 soon as it exists (helm waits for its hook Jobs even without `--wait`), and that a
-CustomResourceDefinition is Established as soon as it exists: its kinds join the discovery
-documents at once, so that helm can then create objects of them.
+CustomResourceDefinition is Established (and NamesAccepted) as soon as it is created or applied:
+its served versions join the discovery documents and the OpenAPI v3 stubs at once, so that helm
+and kubectl can then map its kinds and create, read, patch and delete objects of them; deleting
+it withdraws its kinds and their objects. helm 4 applies the CRDs of a chart's `crds/` folder
+(server-side, like any object) on install only, before the templates; with `--wait` it then
+watches them until Established, and resets its REST mapper.
+
+An OpenAPI v2 document with no paths is served too (protobuf, as client-go asks for it): helm
+falls back to it for a kind that the v3 index lacks, and then reports the kind unknown ("no
+matches for kind"), as against a real cluster, instead of failing on a 404.
 
 `EmulatedCluster` runs the emulator on 127.0.0.1 in a thread of its own, so that the tests (and
 chartgen's own asyncio loop) stay synchronous, and writes a kubeconfig pointing at it.
@@ -28,6 +36,7 @@ import asyncio
 import copy
 import functools
 import gzip
+import hashlib
 import importlib.resources
 import json
 import re
@@ -49,6 +58,9 @@ CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 APPLY_PATCH = "application/apply-patch+yaml"
 NAMESPACE_PATH = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+))?/?")
 OPENAPI_PATH = re.compile(r"/openapi/v3(?:/(?P<group_version>.+))?")
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+CUSTOM_RESOURCE_VERBS = {"create", "delete", "deletecollection", "get", "list", "patch"}
+CUSTOM_RESOURCE_VERBS |= {"update", "watch"}
 # The Kubernetes version the emulator claims: the generated charts require 1.29 or later.
 SERVER_VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.4", "platform": "linux/amd64"}
 
@@ -79,6 +91,8 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
         openapi_path = OPENAPI_PATH.fullmatch(raw_request.path)
         if openapi_path is not None and raw_request.method == "GET":
             return self._serve_openapi(openapi_path["group_version"])
+        if raw_request.path == "/openapi/v2" and raw_request.method == "GET":
+            return aiohttp.web.Response(body=_openapi_v2(), content_type=OPENAPI_V2_PROTOBUF)
         try:
             return await super().__call__(raw_request)
         finally:
@@ -106,6 +120,10 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
                 _complete_job(request.data)
             if resource == CRDS:
                 self._serve_custom_resources(request.data)
+        if resource == CRDS and request.action == kmock.action.DELETE and request.name:
+            response = await super()._handle(request)
+            self._withdraw_custom_resources(request.name)
+            return response
         return await super()._handle(request)
 
     async def _create_missing(self, request: kmock.Request) -> None:
@@ -125,18 +143,26 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
         if not isinstance(crd, dict):
             return
         spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
+        names = dict(spec.get("names") or {})
+        if not spec.get("group") or not names.get("plural") or not names.get("kind"):
+            return  # a partial patch (of labels, say): the kinds stay as they are
+        names.setdefault("singular", names["kind"].lower())
+        names.setdefault("listKind", f"{names['kind']}List")
+        self._forget_kinds(spec["group"], names["plural"])
         for version in spec.get("versions") or []:
             if version.get("served", True):
                 key = kmock.resource(spec["group"], version["name"], names["plural"])
                 self.resources[key] = kmock.ResourceInfo(
                     kind=names["kind"],
-                    singular=names.get("singular") or names["kind"].lower(),
-                    namespaced=spec.get("scope") == "Namespaced",
-                    verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+                    singular=names["singular"],
+                    namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                    verbs=CUSTOM_RESOURCE_VERBS,
+                    shortnames=names.get("shortNames") or (),
+                    categories=names.get("categories") or (),
+                    subresources=(version.get("subresources") or {}).keys(),
                 )
         crd["status"] = {
-            "acceptedNames": dict(names),
+            "acceptedNames": names,
             "storedVersions": [v["name"] for v in spec.get("versions") or [] if v.get("storage")],
             "conditions": [
                 {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts"},
@@ -144,11 +170,47 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
             ],
         }
 
+    def _forget_kinds(self, group: str, plural: str) -> list[kmock.resource]:
+        forgotten = [
+            resource
+            for resource in self.resources
+            if resource.group == group and resource.plural == plural
+        ]
+        for resource in forgotten:
+            del self.resources[resource]
+        return forgotten
+
+    def _withdraw_custom_resources(self, name: str) -> None:
+        """A deleted CustomResourceDefinition takes its kinds and their objects with it."""
+        plural, _, group = name.partition(".")
+        forgotten = set(self._forget_kinds(group, plural))
+        for (resource, _namespace, _name), obj in self.objects.items():
+            if resource in forgotten and not obj.deleted:
+                obj.delete()
+
     @override
     async def _serve_version(self, request: kmock.Request) -> Any:
         document = await super()._serve_version(request)
         assert isinstance(document, dict)
         document["groupVersion"] = document["groupVersion"].lstrip("/")
+        for entry in document["resources"]:
+            if "/" in entry["name"]:  # a subresource: kmock copies its parent's names
+                entry["shortNames"], entry["categories"] = [], []
+        return document
+
+    @override
+    async def _serve_apis(self, request: kmock.Request) -> Any:
+        document = await super()._serve_apis(request)
+        assert isinstance(document, dict)
+        for group in document["groups"]:
+            _prefer_stable(group)
+        return document
+
+    @override
+    async def _serve_group(self, request: kmock.Request) -> Any:
+        document = await super()._serve_group(request)
+        assert isinstance(document, dict)
+        _prefer_stable(document)
         return document
 
     @override
@@ -260,8 +322,8 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
             return _json(
                 {
                     "paths": {
-                        path: {"serverRelativeURL": f"/openapi/v3/{path}?hash=emulated"}
-                        for path in sorted(by_path)
+                        path: {"serverRelativeURL": f"/openapi/v3/{path}?hash={self._hash(found)}"}
+                        for path, found in sorted(by_path.items())
                     }
                 }
             )
@@ -275,6 +337,14 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
                 "paths": dict(self._patch_operation(resource) for resource in resources),
             }
         )
+
+    def _hash(self, resources: list[kmock.resource]) -> str:
+        """Changes with the group-version's kinds, as clients cache documents by it."""
+        described = sorted(
+            (str(r.plural), str(self._kind(r)), bool(self.resources[r].namespaced))
+            for r in resources
+        )
+        return hashlib.sha256(json.dumps(described).encode()).hexdigest()[:16]
 
     def _patch_operation(self, resource: kmock.resource) -> tuple[str, dict[str, Any]]:
         info = self.resources[resource]
@@ -297,6 +367,43 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
 def _bundled_resources() -> bytes:
     packed = importlib.resources.files("kmock._internal").joinpath("resources.json.gz")
     return gzip.decompress(packed.read_bytes())
+
+
+_VERSION = re.compile(r"v(?P<major>\d+)(?:(?P<stage>alpha|beta)(?P<minor>\d+))?")
+
+
+def _version_priority(version: str) -> tuple[int, int, int, str]:
+    """Kubernetes' order of versions: GA, then beta, then alpha, newest first; others last."""
+    match = _VERSION.fullmatch(version)
+    if match is None:
+        return (0, 0, 0, version)
+    stage = {None: 3, "beta": 2, "alpha": 1}[match["stage"]]
+    return (stage, int(match["major"]), int(match["minor"] or 0), version)
+
+
+def _prefer_stable(group: dict[str, Any]) -> None:
+    """kmock picks a group's preferred version at random (from a set): the most stable one."""
+    versions = sorted(
+        group["versions"], key=lambda v: _version_priority(v["version"]), reverse=True
+    )
+    group["versions"] = versions
+    if versions:
+        group["preferredVersion"] = dict(versions[0])
+
+
+def _protobuf_field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (short payloads only)."""
+    assert len(payload) < 128
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+@functools.cache
+def _openapi_v2() -> bytes:
+    """An OpenAPI v2 document (gnostic's openapi.v2.Document) with no paths."""
+    info = _protobuf_field(1, b"Kubernetes") + _protobuf_field(
+        2, SERVER_VERSION["gitVersion"].encode()
+    )
+    return _protobuf_field(1, b"2.0") + _protobuf_field(2, info) + _protobuf_field(8, b"")
 
 
 def _is_apply(request: kmock.Request) -> bool:

@@ -59,7 +59,9 @@ def render_case(case: Path, out: Path) -> list[Release]:
     result = CliRunner().invoke(main, ["build", str(case / "datacenter.yaml"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     plan = YAML(typ="safe", pure=True).load((out / "releases.yaml").read_text(encoding="utf-8"))
-    releases = plan["releases"]
+    # The platform's upstream charts live in their repositories, out of reach here: what
+    # chartgen writes for them (values) is tested on its own.
+    releases = [entry for entry in plan["releases"] if "repository" not in entry]
     if case.name in SAMPLED:
         releases = _sample(releases, out)
     return [

@@ -277,7 +277,7 @@ def test_pod_annotations_are_rendered_literally(arm_mix: Rendered) -> None:
 # --- scaling -----------------------------------------------------------------------------
 
 
-def test_several_replicas_spread_with_a_drainable_budget_and_sticky_sessions(
+def test_several_replicas_spread_with_a_drainable_budget_and_shared_sessions(
     arm_mix: Rendered,
 ) -> None:
     spec = app_spec(arm_mix)
@@ -292,7 +292,10 @@ def test_several_replicas_spread_with_a_drainable_budget_and_sticky_sessions(
     }
     (ingress,) = arm_mix.all("Ingress")
     assert ingress["spec"]["rules"][0]["host"] == "files.armmix.lan"
-    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    # No controller's annotations (no sticky cookie): every pod serves every session, kept in
+    # Redis.
+    assert "annotations" not in ingress["metadata"]
+    assert "session.save_handler = redis" in config(arm_mix, "zz-chartgen.ini")
     claim = arm_mix.named("PersistentVolumeClaim", "files-data")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     assert claim["spec"]["storageClassName"] == "nas"  # the default class
@@ -311,9 +314,7 @@ def test_one_replica_on_local_data_is_pinned_to_its_node(small: Rendered) -> Non
     }
     claim = small.named("PersistentVolumeClaim", "solo-data")
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
-    assert "nginx.ingress.kubernetes.io/affinity" not in small.all("Ingress")[0]["metadata"].get(
-        "annotations", {}
-    )
+    assert "annotations" not in small.all("Ingress")[0]["metadata"]
 
 
 def test_autoscaling_makes_a_hpa_from_replicas_to_max(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def test_validate_json_for_a_valid_file(runner: CliRunner) -> None:
     assert document["problems"] == [
         {
             "file": source,
-            "line": 36,
+            "line": 37,
             "column": 15,
             "path": "services[1].database",
             "message": 'the PostgreSQL of "cloud" runs one instance on node "worker2": a single '

@@ -104,7 +104,10 @@ schema_documents = st.fixed_dictionaries(
             st.one_of(_service_of("nginx"), _service_of("nextcloud")), min_size=1, max_size=3
         ),
     },
-    optional={"storage": st.lists(_from_part(_PROPERTIES["storage"]["items"]), max_size=3)},
+    optional={
+        "storage": st.lists(_from_part(_PROPERTIES["storage"]["items"]), max_size=3),
+        "platform": _from_part(_PROPERTIES["platform"]),
+    },
 )
 
 
@@ -132,7 +135,93 @@ def repair(raw: Json) -> Json:
     if storage:
         doc["storage"] = storage
     _drop_small_capacities(nodes, services)  # rule 9
+    _unique_addresses(nodes)  # rule 13
+    _repair_platform(doc)  # rules 10-14
     return doc
+
+
+def _unique_addresses(nodes: list[Json]) -> None:
+    import ipaddress
+
+    taken = {node["address"] for node in nodes}
+    seen: set[str] = set()
+    for node in nodes:
+        if node["address"] in seen:
+            candidate = ipaddress.IPv4Address(node["address"])
+            while str(candidate) in taken:
+                candidate = ipaddress.IPv4Address((int(candidate) + 1) % 2**32)
+            node["address"] = str(candidate)
+            taken.add(node["address"])
+        seen.add(node["address"])
+
+
+_POOL = "198.18.0.100-198.18.0.120"
+
+
+def _repair_platform(doc: Json) -> None:
+    """Rules 10-14, and the platform's release names and namespaces left to it."""
+    import ipaddress
+
+    from chartgen.model import build_datacenter
+    from chartgen.platform import platform_plan
+
+    platform: Json | None = doc.get("platform")
+    services: list[Json] = doc["services"]
+    routes: set[tuple[str, str]] = set()
+    for service in services:
+        expose = service.get("expose")
+        if service["type"] == "nextcloud":
+            while (service["host"], "/") in routes:  # rule 12
+                service["host"] = f"x{service['host']}"[-253:].lstrip(".-")
+            routes.add((service["host"], "/"))
+            if expose is not None:  # a Nextcloud is routed at its host, at the root
+                expose.pop("host", None)
+                expose.pop("path", None)
+                if not expose:
+                    del service["expose"]
+        elif expose is not None and "host" in expose:  # rule 12
+            path = expose.get("path", "/")
+            while (expose["host"], path) in routes:
+                path = path.rstrip("/") + "/x"
+            if path != expose.get("path", "/"):
+                expose["path"] = path
+            routes.add((expose["host"], path))
+        if platform is None or "certificates" not in platform:  # rule 14
+            service.get("expose", {}).pop("tls", None)
+            if service.get("expose") == {}:
+                service["expose"] = {"port": 80}
+    if platform is None:
+        return
+    if any("autoscaling" in service for service in services):  # rule 10
+        platform.pop("metrics", None)
+    if "loadBalancer" in platform:  # rule 13: a pool clear of the nodes and the subnets
+        cluster = doc["cluster"]
+        pool = ipaddress.IPv4Network("198.18.0.96/27")
+        subnets = [
+            cluster.get("podSubnet", DEFAULT_POD_SUBNETS[cluster.get("cni", "flannel")]),
+            cluster.get("serviceSubnet", DEFAULT_SERVICE_SUBNET),
+        ]
+        clear = not any(ipaddress.IPv4Address(n["address"]) in pool for n in doc["nodes"])
+        clear = clear and not any(
+            pool.overlaps(ipaddress.IPv4Network(s, strict=False)) for s in subnets
+        )
+        if clear:
+            platform["loadBalancer"] = {"addresses": [_POOL]}
+        else:
+            del platform["loadBalancer"]
+    gateway = platform.get("gateway")
+    if gateway is not None and "address" in gateway:
+        if "loadBalancer" in platform:
+            gateway["address"] = "198.18.0.110"
+        elif gateway.get("controller") != "external":
+            del gateway["address"]
+    dc = build_datacenter(doc, "datacenter.yaml")
+    plan = platform_plan(dc)
+    for service in services:  # the platform's names are its own
+        if service["name"] in plan.names:
+            service["name"] = f"svc-{service['name']}"[:53].rstrip("-")
+        if service.get("namespace", service["name"]) in plan.namespaces:
+            service["namespace"] = f"ns-{len(service['name'])}"
 
 
 def _within_limits(value: Json) -> Json:

@@ -20,12 +20,16 @@ from syrupy.assertion import SnapshotAssertion
 from chartgen.cli import main
 from chartgen.render import render
 from chartgen.validate import validate_file
+from tests.api_reference import load_references, reference_problems
 from tests.conftest import REPO, case_dirs
 
 VALID = case_dirs("valid")
 # Large cases are snapshotted as a digest of their files instead of file by file.
 DIGEST_ONLY = {"nginx-200"}
 HELM = os.environ.get("CHARTGEN_HELM", str(REPO / ".tools" / "bin" / "helm"))
+# The custom resources of the platform layer are checked against the field lists of the
+# upstream CRDs of the pinned versions (tests/data/platform), the rest by kubernetes-validate.
+CUSTOM_RESOURCES = load_references(Path(__file__).parent / "data" / "platform")
 
 
 def _rendered(case: Path) -> dict[PurePosixPath, bytes]:
@@ -97,6 +101,10 @@ def test_every_manifest_validates_for_the_cluster_version(
                 document["kind"] == "Secret"
                 and (document.get("data") or document.get("stringData"))
             ), f"{chart} renders a Secret with data"
+            if document["apiVersion"] in CUSTOM_RESOURCES:
+                problems = reference_problems(document, CUSTOM_RESOURCES)
+                assert problems == [], f"{chart}: {document['kind']}: {problems}"
+                continue
             try:
                 kubernetes_validate.validate(document, version, strict=True)
             except kubernetes_validate.ValidationError as error:
@@ -128,3 +136,16 @@ def test_repository_generated_is_the_build_of_datacenter_yaml(runner: CliRunner)
         main, ["build", str(REPO / "datacenter.yaml"), "-o", str(REPO / "generated"), "--check"]
     )
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("case", VALID, ids=[path.name for path in VALID])
+def test_every_comment_of_a_blueprints_values_survives_the_merge(
+    case: Path, built: dict[str, Path]
+) -> None:
+    yaml = YAML(typ="safe", pure=True)
+    for chart in _charts(built[case.name]):
+        blueprint = yaml.load((chart / "Chart.yaml").read_text())["name"]
+        source = (REPO / "blueprints" / blueprint / "values.yaml").read_text().splitlines()
+        merged = set((chart / "values.yaml").read_text().splitlines())
+        lost = [line for line in source if line.lstrip().startswith("#") and line not in merged]
+        assert lost == [], f"{chart}/values.yaml lost comments of its blueprint"

@@ -13,9 +13,10 @@ from ruamel.yaml import YAML
 
 from chartgen.build import built_tree
 from chartgen.cli import main
-from chartgen.gitops import GitopsOptions, Release, git_reference, read_releases, sync_waves
+from chartgen.gitops import GitopsOptions, git_reference, sync_waves
+from chartgen.plan import Release, plan_from_document
 from chartgen.render import RELEASES_FILE
-from tests.conftest import REPO, case_dirs
+from tests.conftest import CASES, REPO, case_dirs
 
 DATA = Path(__file__).parent / "data" / "gitops"
 URL = "https://git.example.com/me/datacenter.git"
@@ -48,7 +49,7 @@ REFERENCES = _references()
 def _leaves(value: Any, fields: dict[str, str], path: str = "") -> Iterator[tuple[str, Any]]:
     """Every field of an object by dotted path. A mapping descends unless the reference types
     that path as a map; a list of mappings descends with `[]`."""
-    if isinstance(value, dict) and fields.get(path) != "map[string]string":
+    if isinstance(value, dict) and fields.get(path) not in ("map[string]string", "object"):
         for key, item in value.items():
             yield from _leaves(item, fields, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
@@ -71,6 +72,8 @@ def _has_type(value: Any, expected: str) -> bool:
         return isinstance(value, dict) and all(
             isinstance(key, str) and isinstance(item, str) for key, item in value.items()
         )
+    if expected == "object":
+        return isinstance(value, dict)
     if expected == "[]string":
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
     raise AssertionError(f"unknown type {expected} in the test data")
@@ -97,9 +100,19 @@ def structure_problems(document: Any) -> list[str]:
     return problems
 
 
+def _releases(data: bytes) -> tuple[Release, ...]:
+    """The releases a tree's releases.yaml records, read as `chartgen install` reads them."""
+    return plan_from_document(Path(), _load(data), str(RELEASES_FILE)).releases
+
+
 def _gitops_documents(files: dict[PurePosixPath, bytes]) -> dict[PurePosixPath, Any]:
+    """The first object of each GitOps file, by path."""
+    return {path: objects[0] for path, objects in _gitops_objects(files).items()}
+
+
+def _gitops_objects(files: dict[PurePosixPath, bytes]) -> dict[PurePosixPath, list[Any]]:
     return {
-        path: _load(data)
+        path: [item for item in YAML(typ="safe", pure=True).load_all(data.decode()) if item]
         for path, data in sorted(files.items())
         if path.parts[0] == "gitops" and path.suffix == ".yaml"
     }
@@ -128,17 +141,24 @@ def test_the_checker_rejects_what_the_crds_do_not_have() -> None:
 @pytest.mark.parametrize("case", VALID, ids=[path.name for path in VALID])
 def test_every_emitted_object_fits_the_upstream_crd(case: Path, options: GitopsOptions) -> None:
     files = built_tree(str(case / "datacenter.yaml"), options).files
-    documents = _gitops_documents(files)
-    releases = read_releases(files[RELEASES_FILE])
-    # Argo CD's root Application or Flux's GitRepository, then one object per release.
-    assert len(documents) == 1 + len(releases)
-    for path, document in documents.items():
-        assert structure_problems(document) == [], path
+    objects = _gitops_objects(files)
+    releases = _releases(files[RELEASES_FILE])
+    repositories = {release.repository for release in releases if release.repository}
+    # Argo CD's root Application or Flux's GitRepository (with a HelmRepository per chart
+    # repository), then one object per release.
+    extra = len(repositories) if options.tool == "flux" else 0
+    assert sum(len(items) for items in objects.values()) == 1 + extra + len(releases)
+    for path, items in objects.items():
+        for document in items:
+            assert structure_problems(document) == [], path
 
 
-def _mytinydc(options: GitopsOptions) -> tuple[tuple[Release, ...], dict[PurePosixPath, Any]]:
-    files = built_tree(str(REPO / "datacenter.yaml"), options).files
-    return read_releases(files[RELEASES_FILE]), _gitops_documents(files)
+def _mytinydc(
+    options: GitopsOptions, source: Path = CASES / "valid" / "mytinydc"
+) -> tuple[tuple[Release, ...], dict[PurePosixPath, Any]]:
+    """The proof of concept without a platform layer (the repository's own has one)."""
+    files = built_tree(str(source / "datacenter.yaml"), options).files
+    return _releases(files[RELEASES_FILE]), _gitops_documents(files)
 
 
 def test_argocd_app_of_apps_follows_the_install_order() -> None:
@@ -188,6 +208,69 @@ def test_flux_releases_depend_on_what_they_need() -> None:
     assert cloud["spec"]["dependsOn"] == [
         {"name": "mytinydc-chartgen-namespaces", "namespace": "flux-system"},
         {"name": "mytinydc-chartgen-storage", "namespace": "flux-system"},
+    ]
+
+
+def test_argocd_installs_the_platform_charts_from_their_repositories_first() -> None:
+    releases, documents = _mytinydc(GitopsOptions("argocd", URL, "generated"), REPO)
+    by_name = {release.name: release for release in releases}
+    waves = {}
+    for release in releases:
+        app = documents[PurePosixPath(f"gitops/argocd/apps/{release.name}.yaml")]
+        source = app["spec"]["source"]
+        waves[release.name] = int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        if release.repository is None:
+            assert source["repoURL"] == URL
+            continue
+        assert source["chart"] == release.chart
+        assert source["targetRevision"] == release.version
+        assert "path" not in source
+        assert "ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]
+    metallb = documents[PurePosixPath("gitops/argocd/apps/metallb.yaml")]["spec"]["source"]
+    assert metallb["repoURL"] == "https://metallb.github.io/metallb"
+    assert metallb["helm"]["valuesObject"]["frrk8s"] == {"enabled": False}
+    crds = documents[PurePosixPath("gitops/argocd/apps/gateway-api.yaml")]["spec"]["source"]
+    assert crds["repoURL"] == "docker.io/envoyproxy"  # Argo CD's spelling of an OCI registry
+    files = built_tree(str(REPO / "datacenter.yaml"), GitopsOptions("argocd", URL, "generated"))
+    readme = files.files[PurePosixPath("gitops/argocd/README.md")].decode()
+    assert '`url: docker.io/envoyproxy` and `enableOCI: "true"`' in readme
+    gateway = documents[PurePosixPath("gitops/argocd/apps/chartgen-gateway.yaml")]
+    assert "SkipDryRunOnMissingResource=true" in gateway["spec"]["syncPolicy"]["syncOptions"]
+    assert waves["flannel"] == 0
+    assert waves["traefik"] > waves["chartgen-loadbalancer"] > waves["metallb"]
+    assert waves["chartgen-namespaces"] > max(
+        waves[name] for name, release in by_name.items() if release.platform
+    )
+
+
+def test_flux_gets_a_helm_repository_per_chart_repository() -> None:
+    releases, _documents = _mytinydc(GitopsOptions("flux", URL, "generated"), REPO)
+    files = built_tree(str(REPO / "datacenter.yaml"), GitopsOptions("flux", URL, "generated"))
+    objects = _gitops_objects(files.files)
+    sources = objects[PurePosixPath("gitops/flux/source.yaml")]
+    repositories = {
+        item["spec"]["url"]: item for item in sources if item["kind"] == "HelmRepository"
+    }
+    assert set(repositories) == {r.repository for r in releases if r.repository}
+    assert repositories["oci://docker.io/envoyproxy"]["spec"]["type"] == "oci"
+    traefik = objects[PurePosixPath("gitops/flux/releases/traefik.yaml")][0]["spec"]
+    chart = traefik["chart"]["spec"]
+    assert chart["chart"] == "traefik"
+    assert chart["version"] == "41.3.0"
+    assert chart["sourceRef"]["kind"] == "HelmRepository"
+    assert (
+        repositories["https://traefik.github.io/charts"]["metadata"]["name"]
+        == (chart["sourceRef"]["name"])
+    )
+    assert traefik["values"]["service"]["annotations"] == {
+        "metallb.io/loadBalancerIPs": "192.168.1.200"
+    }
+    assert traefik["install"]["crds"] == traefik["upgrade"]["crds"] == "CreateReplace"
+    assert traefik["timeout"] == "10m"
+    assert [need["name"] for need in traefik["dependsOn"]] == [
+        "mytinydc-flannel",
+        "mytinydc-gateway-api",
+        "mytinydc-chartgen-loadbalancer",
     ]
 
 

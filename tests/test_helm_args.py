@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +14,7 @@ from chartgen.errors import OperationFailed
 from chartgen.helm_args import (
     ChangeOptions,
     Connection,
+    crd_argv,
     delete_claims_argv,
     list_argv,
     missing_kubeconfig,
@@ -19,11 +24,19 @@ from chartgen.helm_args import (
     uninstall_argv,
     upgrade_argv,
 )
-from chartgen.helm_output import Failure, claims_in, classify, parse_list, parse_release, reason
-from chartgen.plan import Release, plan_from_document, read_plan
+from chartgen.helm_output import (
+    Failure,
+    claims_in,
+    classify,
+    crd_established,
+    parse_list,
+    parse_release,
+    reason,
+)
+from chartgen.plan import Release, plan_from_document, read_plan, releases_document
 
-WEB = Release("web", "web-ns", PurePosixPath("charts/web"))
-CHART = Path("/tree/charts/web")
+WEB = Release("web", "web-ns", "charts/web")
+CHART = Path("/tree")  # the built tree: the chart is its charts/web
 BASE = ["upgrade", "web", "/tree/charts/web", "--install", "--namespace", "web-ns"]
 BASE += ["--create-namespace", "--output", "json"]
 
@@ -239,3 +252,93 @@ metadata: {name: cloud}
     assert claims_in(manifest) == (
         "cloud-data", "data-cloud-postgresql-0", "data-cloud-postgresql-1",
     )  # fmt: skip
+
+
+METALLB = Release(
+    "metallb",
+    "metallb-system",
+    "metallb",
+    ("flannel",),
+    repository="https://metallb.github.io/metallb",
+    version="0.16.1",
+    values="platform/values/metallb.yaml",
+    wait=True,
+    timeout="10m",
+    platform=True,
+)
+
+
+def test_a_repository_chart_is_pinned_with_its_values_and_waited_for() -> None:
+    assert upgrade_argv(METALLB, CHART, ChangeOptions(), Connection()) == [
+        "upgrade", "metallb", "metallb", "--install", "--namespace", "metallb-system",
+        "--create-namespace", "--output", "json",
+        "--repo", "https://metallb.github.io/metallb", "--version", "0.16.1",
+        "--values", "/tree/platform/values/metallb.yaml",
+        "--wait=watcher", "--wait-for-jobs", "--timeout", "10m",
+    ]  # fmt: skip
+    # The command line's timeout wins; a preview never waits.
+    argv = upgrade_argv(METALLB, CHART, ChangeOptions(timeout="30m"), Connection())
+    assert argv[argv.index("--timeout") + 1] == "30m"
+    assert "--wait=watcher" not in preview_argv(METALLB, CHART, Connection())
+
+
+def test_an_oci_chart_is_named_by_its_reference() -> None:
+    crds = Release(
+        "gateway-api", "gateway-system", "gateway-crds-helm",
+        repository="oci://docker.io/envoyproxy", version="v1.8.3",
+    )  # fmt: skip
+    argv = upgrade_argv(crds, CHART, ChangeOptions(), Connection())
+    assert argv[2] == "oci://docker.io/envoyproxy/gateway-crds-helm"
+    assert "--repo" not in argv
+    assert argv[argv.index("--version") + 1] == "v1.8.3"
+
+
+def test_releases_round_trip_through_releases_yaml() -> None:
+    gateway = Release(
+        "chartgen-gateway", "traefik", "platform/gateway", ("traefik",),
+        crds=("gateways.gateway.networking.k8s.io",), platform=True,
+    )  # fmt: skip
+    releases = (Release("flannel", "kube-flannel", "flannel", repository="https://f.example/",
+                        version="v1", platform=True), METALLB, gateway, WEB)  # fmt: skip
+    document = releases_document(releases)
+    assert document["releases"][3] == {
+        "name": "web", "namespace": "web-ns", "chart": "charts/web", "needs": [],
+    }  # fmt: skip
+    fixed = {**document, "releases": [{**e, "needs": []} for e in document["releases"]]}
+    read = plan_from_document(Path("/t"), fixed, "releases.yaml").releases
+    assert [replace(r, needs=()) for r in releases] == list(read)
+    assert plan_from_document(Path("/t"), fixed, "x").without_platform().releases == (WEB,)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"repository": "https://x.example/"}, "releases[0].version: expected a non-empty string"),
+        ({"values": "../outside.yaml"}, "../outside.yaml is not a file inside the tree"),
+        ({"wait": "yes"}, "releases[0].wait: expected true or false"),
+        ({"crds": "a.b"}, "releases[0].crds: expected a list of names"),
+    ],
+)
+def test_a_bad_release_entry_is_a_clear_error(entry: dict[str, Any], message: str) -> None:
+    document = {"releases": [{"name": "a", "namespace": "n", "chart": "c", **entry}]}
+    with pytest.raises(OperationFailed, match=re.escape(message)):
+        plan_from_document(Path("/t"), document, "releases.yaml")
+
+
+def test_helm_and_kubectl_answers_about_repositories_and_crds() -> None:
+    gone = (
+        'Error: looks like "http://127.0.0.1:1" is not a valid chart repository or cannot be '
+        'reached: Get "http://127.0.0.1:1/index.yaml": dial tcp: connect: connection refused'
+    )
+    assert classify(gone) is Failure.OTHER
+    assert classify("Error: Kubernetes cluster unreachable: connection refused") is (
+        Failure.UNREACHABLE
+    )
+    established = {"status": {"conditions": [{"type": "Established", "status": "True"}]}}
+    assert crd_established(json.dumps(established))
+    assert not crd_established(json.dumps({"status": {"conditions": []}}))
+    assert not crd_established("Error from server (NotFound)")
+    assert crd_argv("a.b", Connection(Path("/k"), "c")) == [
+        "get", "customresourcedefinition", "a.b", "--output", "json",
+        "--kubeconfig", "/k", "--context", "c",
+    ]  # fmt: skip

@@ -19,8 +19,8 @@ from chartgen.install import Progress, Session
 from chartgen.install import install as install_releases
 from chartgen.plan import read_plan
 from chartgen.tools import find_helm
-from tests.conftest import REPO
 from tests.install_fixtures import (
+    PROOF_OF_CONCEPT,
     Postgres,
     StartCluster,
     build_tree,
@@ -96,9 +96,7 @@ def test_install_upgrade_status_rollback_uninstall(
         RELEASES, "unchanged"
     )
 
-    scaled_text = (
-        (REPO / "datacenter.yaml").read_text().replace("replicas: 2\n", "replicas: 3\n", 1)
-    )
+    scaled_text = PROOF_OF_CONCEPT.read_text().replace("replicas: 2\n", "replicas: 3\n", 1)
     scaled = build_tree(scaled_text, tmp_path / "scaled")
     code, out, err = _chartgen("install", str(scaled))
     assert code == 0, err
@@ -274,7 +272,7 @@ def test_a_release_left_pending_is_refused_before_anything_changes(
     )
     before = _replicas(cluster, "web")
     scaled = build_tree(
-        (REPO / "datacenter.yaml").read_text().replace("replicas: 2\n", "replicas: 3\n", 1),
+        PROOF_OF_CONCEPT.read_text().replace("replicas: 2\n", "replicas: 3\n", 1),
         root_tree.parent / "scaled-pending",
     )
     code, _out, err = _chartgen("install", str(scaled))

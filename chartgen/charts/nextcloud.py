@@ -28,6 +28,7 @@ from chartgen.model import (
     Volume,
 )
 from chartgen.model_types import ARCHES, Arch
+from chartgen.routes import route_values, scheme
 
 BLUEPRINT = "nextcloud"
 
@@ -53,7 +54,12 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         "fullnameOverride": objects_name(service.name, BLUEPRINT),
         "replicaCount": service.replicas,
         "image": {"repository": image.repository, "tag": image.tag},
-        "nextcloud": {"host": service.host, "trustedProxies": [dc.cluster.pod_subnet]},
+        "nextcloud": {
+            "host": service.host,
+            # The router's pods (Traefik, or another implementation's) run in the pod network.
+            "trustedProxies": [dc.cluster.pod_subnet],
+            "overwriteProtocol": scheme(service),
+        },
         "php": {"fpm": fpm_pool(service.resources.memory_value)},
         "web": {
             "kind": service.web,
@@ -92,7 +98,7 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         "podAnnotations": string_map(service.annotations),
         "resources": resource_block(service.resources),
         "service": {"port": service.expose.port if service.expose else 80},
-        "ingress": {"host": service.host},
+        **route_values(dc, service),
         "affinity": app_affinity,
     }
     if service.autoscaling is not None:

@@ -8,6 +8,7 @@ from chartgen.charts import ChartSource
 from chartgen.charts.common import arch_affinity, objects_name, resource_block, string_map
 from chartgen.images import NGINX
 from chartgen.model import Datacenter, NginxService
+from chartgen.routes import route_values
 
 BLUEPRINT = "nginx"
 DEFAULT_SERVICE_PORT = 80
@@ -26,7 +27,7 @@ def chart_source(dc: Datacenter, service: NginxService) -> ChartSource:
         "podAnnotations": string_map(service.annotations),
         "page": {"title": f"{service.name} ({dc.cluster.name})"},
         "service": {"port": service.expose.port if service.expose else DEFAULT_SERVICE_PORT},
-        "ingress": _ingress(service),
+        **route_values(dc, service),
         "resources": resource_block(service.resources),
         "autoscaling": _autoscaling(service),
         # Spread and a drain-friendly budget only mean something once there can be 2 pods.
@@ -47,11 +48,6 @@ def app_version(tag: str) -> str:
     """The application version of an image tag: "1.29.1-alpine" -> "1.29.1"."""
     version, _, _variant = tag.partition("-")
     return version or tag
-
-
-def _ingress(service: NginxService) -> dict[str, Any]:
-    host = service.expose.host if service.expose else None
-    return {"enabled": host is not None, "host": host or ""}
 
 
 def _autoscaling(service: NginxService) -> dict[str, Any]:
