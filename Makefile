@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TOOLS := .tools/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit snapshots clean tools system-packages checkov
+.PHONY: demo test lint typecheck unit snapshots clean tools system-packages checkov schema
 
 demo: $(STAMP) tools
 	$(BIN)/chartgen build datacenter.yaml
@@ -67,3 +67,7 @@ docs: $(STAMP) system-packages
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .tools .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# The service part of the JSON Schema, assembled from the kinds' fragments (chartgen/kinds/).
+schema: $(STAMP)
+	$(BIN)/python -m chartgen.schema_source schemas/datacenter.schema.json

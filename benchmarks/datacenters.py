@@ -1,10 +1,11 @@
-"""Synthetic datacenters of N nginx services, deterministic (no clock, no randomness).
+"""Synthetic datacenters of N nginx or N app services, deterministic (no clock, no randomness).
 
 The services vary by their number so that every nginx option appears at every size: shared
 namespaces, routed hosts and ports, autoscaling, explicit architectures, resources,
 annotations, single replicas. The platform layer is on (CNI, load balancer, Traefik with the
 Gateway API, metrics), without certificates: one Gateway holds 63 HTTPS hosts, fewer than the
-1000-service datacenter routes.
+1000-service datacenter routes. The app datacenter varies the app options the same way:
+workloads, ports, env, secretEnv, files, volumes on nfs, probes, run settings.
 """
 
 from __future__ import annotations
@@ -71,3 +72,57 @@ def datacenter_text(count: int) -> str:
     """datacenter.yaml with `count` nginx services."""
     lines = [line for number in range(1, count + 1) for line in _service_lines(number)]
     return _HEADER.format(count=count) + "".join(f"{line}\n" for line in lines) + _PLATFORM
+
+
+def app_service_name(number: int) -> str:
+    return f"app-{number:04d}"
+
+
+def _app_service_lines(number: int) -> list[str]:
+    name = app_service_name(number)
+    workload = ("deployment", "deployment", "statefulset", "daemonset", "cronjob")[number % 5]
+    lines = [f"  - name: {name}", "    type: app", f"    workload: {workload}"]
+    lines.append(
+        "    architectures: [amd64, arm64]" if number % 2 else "    architectures: [amd64]"
+    )
+    lines.append(f'    image: {{repository: ghcr.io/bench/app-{number % 7}, tag: "1.{number}.0"}}')
+    if workload in ("deployment", "statefulset"):
+        lines.append(f"    replicas: {1 + number % 3}")
+    if workload == "cronjob":
+        lines.append(f'    schedule: "{number % 60} 3 * * *"')
+    else:
+        lines.append(f"    ports: [{{name: http, port: {8000 + number % 100}}}]")
+        if number % 3 == 0:
+            lines.append("    probe: {http: {path: /healthz}}")
+    if number % 4 == 0:
+        lines.append(f"    namespace: apps-{number % 3}")
+    if workload == "deployment" and number % 10 == 0:
+        lines.append(f"    expose: {{host: {name}.bench.example}}")
+    lines.append("    env:")
+    lines.append(f'      APP_NUMBER: "{number}"')
+    lines.append(f'      APP_GREETING: "hello {{{{ .Values }}}} $(HOME) #{number}"')
+    if number % 2 == 0:
+        lines.append(f"    secretEnv: [{{name: APP_TOKEN, secret: {name}-secrets, key: token}}]")
+    if number % 3 == 1:
+        lines.append("    files:")
+        lines.append(f'      - {{path: /etc/app/config.yaml, content: "number: {number}\\n"}}')
+    if workload in ("deployment", "statefulset") and number % 4 == 1:
+        size = f"{number % 5 + 1}Gi"
+        lines.append(f"    volumes: [{{name: data, mountPath: /data, storage: {{size: {size}}}}}]")
+    if number % 6 == 0:
+        lines.append("    run: {user: 1000, writablePaths: [/tmp, /var/cache/app]}")
+    return lines
+
+
+_APP_HEADER = _HEADER.replace("nginx services", "app services")
+_APP_STORAGE = """\
+storage:
+  - {name: nas, type: nfs, default: true, nfs: {server: 172.16.0.5, path: /export/k8s}}
+"""
+
+
+def app_datacenter_text(count: int) -> str:
+    """datacenter.yaml with `count` app services (every workload kind and option)."""
+    lines = [line for number in range(1, count + 1) for line in _app_service_lines(number)]
+    body = "".join(f"{line}\n" for line in lines)
+    return _APP_HEADER.format(count=count) + body + _APP_STORAGE + _PLATFORM

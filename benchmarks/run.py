@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from benchmarks.datacenters import SIZES, datacenter_text
+from benchmarks.datacenters import SIZES, app_datacenter_text, datacenter_text
 from benchmarks.measure import Sample, Series, file_costs, run_process
 from benchmarks.report import Row, all_passed, at_most, linear, table
 
@@ -76,13 +76,18 @@ class Bench:
         self.chartgen = [str(script)] if script.is_file() else [self.python, "-m", "chartgen"]
         self.helm = _helm()
         self.env["CHARTGEN_HELM"] = self.helm
-        self.inputs = {size: self._datacenter(size) for size in sizes}
+        self.inputs = {
+            size: self._datacenter(f"datacenter-{size}", datacenter_text(size)) for size in sizes
+        }
+        self.app_input = self._datacenter(
+            f"app-datacenter-{self.reference}", app_datacenter_text(self.reference)
+        )
 
-    def _datacenter(self, size: int) -> Path:
-        folder = self.work / f"datacenter-{size}"
+    def _datacenter(self, name: str, text: str) -> Path:
+        folder = self.work / name
         folder.mkdir()
         path = folder / "datacenter.yaml"
-        path.write_text(datacenter_text(size), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return path
 
     def _run(self, *command: str, ok_codes: tuple[int, ...] = (0,)) -> Sample:
@@ -91,12 +96,10 @@ class Bench:
     def _chartgen(self, *arguments: str) -> Sample:
         return self._run(*self.chartgen, *arguments)
 
-    def _fresh_build(self, size: int) -> Subject:
-        out = self.work / f"fresh-{size}"
-
+    def _fresh_build(self, datacenter: Path, out: Path) -> Subject:
         def subject() -> Sample:
             shutil.rmtree(out, ignore_errors=True)
-            return self._chartgen("build", str(self.inputs[size]), "-o", str(out))
+            return self._chartgen("build", str(datacenter), "-o", str(out))
 
         return subject
 
@@ -141,9 +144,15 @@ class Bench:
             ),
         }
         for size in self.sizes:
-            subjects[f"build {size}"] = self._fresh_build(size)
+            subjects[f"build {size}"] = self._fresh_build(
+                self.inputs[size], self.work / f"fresh-{size}"
+            )
+        subjects["build app"] = self._fresh_build(self.app_input, self.work / "fresh-app")
         self._chartgen("build", reference_input, "-o", str(kept))
         subjects["helm"] = self._helm_templates(kept)
+        kept_app = self.work / "kept-app"
+        self._chartgen("build", str(self.app_input), "-o", str(kept_app))
+        subjects["helm app"] = self._helm_templates(kept_app)
         series = self._interleaved(subjects)
         rewritten = self._noop_rewrites(kept, reference_input)
         return [*self._report(series, rewritten), self._file_costs()]
@@ -247,6 +256,7 @@ class Bench:
             )
         if len(self.sizes) >= 3:
             rows.append(linear(self.sizes, medians, LINEAR_LIMIT))
+        rows.extend(self._app_rows(series))
         peak = build.peak_rss_mb
         rows.append(
             Row(
@@ -265,6 +275,33 @@ class Bench:
             )
         )
         return rows
+
+    def _app_rows(self, series: dict[str, Series]) -> list[Row]:
+        """The app type against the same targets as nginx."""
+        size = self.reference
+        build = series["build app"]
+        peak = build.peak_rss_mb
+        return [
+            Row(
+                f"`helm template`, {size} app charts one after the other",
+                series["helm app"],
+                "",
+                "reference",
+            ),
+            at_most(
+                f"`chartgen build`, {size} app services, empty output folder",
+                build,
+                series["helm app"],
+                HELM_LIMIT,
+                "helm (app)",
+            ),
+            Row(
+                f"peak RSS, `chartgen build` of {size} app services",
+                value=f"{peak:.0f} MB",
+                target=f"< {MEMORY_LIMIT_MB:g} MB",
+                passed=peak < MEMORY_LIMIT_MB,
+            ),
+        ]
 
 
 def _stamps(tree: Path) -> dict[str, tuple[int, int]]:

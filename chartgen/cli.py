@@ -251,3 +251,8 @@ from chartgen.cli_install import COMMANDS as INSTALL_COMMANDS  # noqa: E402
 
 for _command in INSTALL_COMMANDS:
     main.add_command(_command)
+
+# import compose: chartgen.compose is imported inside the command.
+from chartgen.cli_import import import_group  # noqa: E402
+
+main.add_command(import_group)

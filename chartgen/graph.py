@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from chartgen.model import Datacenter, NextcloudService, Node, Service, StorageClass
+from chartgen.kinds import kind_of
+from chartgen.kinds.nextcloud import NextcloudService
+from chartgen.model import Datacenter, Node, Service, StorageClass
 from chartgen.problems import Problem, Severity
 from chartgen.rules import eligible_nodes, runnable_nodes
 
@@ -133,12 +135,15 @@ def _names(nodes: Iterable[Node]) -> tuple[str, ...]:
 
 
 def _service_detail(service: Service) -> str:
-    if isinstance(service, NextcloudService):
-        return f"Nextcloud, {service.web} front"
-    return service.type
+    return str(kind_of(service).describe(service))
 
 
 def _replicas(service: Service) -> str:
+    placement = kind_of(service).placement(service)
+    if placement == "every-node":
+        return "one pod per node"
+    if placement == "scheduled":
+        return "runs on a schedule"
     if service.autoscaling is not None:
         return f"{service.replicas} to {service.autoscaling.max_replicas} replicas"
     return f"{service.replicas} replica" + ("" if service.replicas == 1 else "s")

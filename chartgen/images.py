@@ -68,16 +68,3 @@ KUBECTL = Image(
     frozenset({"amd64", "arm64"}),
     "registry.k8s.io/kubectl: linux/amd64, arm64, ppc64le, s390x (no 32-bit ARM)",
 )
-
-IMAGES_BY_SERVICE_TYPE: dict[str, tuple[Image, ...]] = {
-    "nginx": (NGINX,),
-    "nextcloud": (NEXTCLOUD, HTTPD, NGINX, POSTGRES, REDIS),
-}
-
-
-def supported_architectures(service_type: str) -> frozenset[Arch]:
-    """Architectures on which every image of a service type runs."""
-    supported = _ALL
-    for image in IMAGES_BY_SERVICE_TYPE[service_type]:
-        supported = supported & image.platforms
-    return supported

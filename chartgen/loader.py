@@ -224,6 +224,15 @@ def _check_scalar(node: ScalarNode) -> None:
             node.value = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
         except UnicodeDecodeError:
             raise _Refused(node, "string holds a lone UTF-16 surrogate, not a character") from None
+    garbled = next((c for c in str(node.value) if "\x7f" <= c <= "\x9f"), None)
+    if garbled is not None:
+        # Escaped ("\x7f", "\u0085"), YAML accepts them; Helm's YAML writer (toYaml) then
+        # drops or mangles them, so the chart would not carry the text that was written.
+        raise _Refused(
+            node,
+            f"string holds U+{ord(garbled):04X}, a control character Helm's YAML writer "
+            "drops (DEL and U+0080 to U+009F cannot be carried into a chart)",
+        )
     if node.tag == _INT_TAG and _integer_too_large(text):
         raise _Refused(node, f"integer is out of range (at most {MAX_INTEGER})")
 

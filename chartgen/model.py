@@ -11,15 +11,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
-from chartgen.images import supported_architectures
-from chartgen.model_types import ARCHES, Arch
+from chartgen.model_types import Arch
 from chartgen.quantity import parse_quantity
 
 Role = Literal["control-plane", "worker"]
 Effect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 Cni = Literal["flannel", "calico", "cilium"]
 Runtime = Literal["containerd", "cri-o"]
-Web = Literal["apache", "nginx"]
 
 DEFAULT_POD_SUBNETS: Mapping[str, str] = {
     "flannel": "10.244.0.0/16",
@@ -43,16 +41,6 @@ class Resources:
     @property
     def memory_value(self) -> Fraction:
         return parse_quantity(self.memory)
-
-
-DEFAULT_RESOURCES: Mapping[str, Resources] = {
-    "nginx": Resources(cpu="50m", memory="64Mi"),
-    "nextcloud": Resources(cpu="250m", memory="512Mi"),
-}
-# The containers of the Nextcloud stack besides PHP-FPM; not user-settable in format v1.
-WEB_FRONT_RESOURCES = Resources(cpu="50m", memory="64Mi")
-POSTGRES_RESOURCES = Resources(cpu="250m", memory="256Mi")
-REDIS_RESOURCES = Resources(cpu="50m", memory="64Mi")
 
 
 @dataclass(frozen=True)
@@ -148,6 +136,12 @@ class Expose:
 class ImageOverride:
     repository: str
     tag: str
+    digest: str | None = None
+
+    @property
+    def reference(self) -> str:
+        pinned = f"@{self.digest}" if self.digest else ""
+        return f"{self.repository}:{self.tag}{pinned}"
 
 
 @dataclass(frozen=True)
@@ -160,7 +154,7 @@ class Autoscaling:
 class Service:
     index: int
     name: str
-    type: Literal["nginx", "nextcloud"]
+    type: str  # the name of its kind (chartgen.kinds)
     replicas: int
     architectures: tuple[Arch, ...]
     architectures_explicit: bool
@@ -187,29 +181,6 @@ class Service:
     @property
     def route_path(self) -> str:
         return self.expose.path if self.expose is not None else "/"
-
-
-@dataclass(frozen=True)
-class NginxService(Service):
-    pass
-
-
-@dataclass(frozen=True)
-class NextcloudService(Service):
-    host: str = ""
-    web: Web = "apache"
-    storage: Volume = Volume(None, "")
-    database_storage: Volume = Volume(None, "")
-    redis: bool = False
-    tls: bool = False
-
-    @property
-    def route_host(self) -> str | None:
-        return self.host
-
-    @property
-    def route_tls(self) -> bool:
-        return self.tls
 
 
 GatewayController = Literal["traefik", "external"]
@@ -280,53 +251,6 @@ class Datacenter:
         return tuple(node for node in self.nodes if node.accepts_pods)
 
 
-def build_datacenter(data: Mapping[str, Any], source: str) -> Datacenter:
-    """The model of a schema-valid document, defaults resolved."""
-    nodes = tuple(_node(index, entry) for index, entry in enumerate(data["nodes"]))
-    storage = tuple(_storage(index, entry) for index, entry in enumerate(data.get("storage", [])))
-    node_arches = {node.arch for node in nodes if node.accepts_pods}
-    raw_platform = data.get("platform")
-    tls_default = bool(raw_platform and raw_platform.get("certificates"))
-    services = tuple(
-        _service(index, entry, node_arches, tls_default)
-        for index, entry in enumerate(data["services"])
-    )
-    platform = _platform(raw_platform, services) if raw_platform is not None else Platform()
-    return Datacenter(source, _cluster(data, nodes), nodes, storage, services, platform)
-
-
-def _platform(raw: Mapping[str, Any], services: tuple[Service, ...]) -> Platform:
-    pool = tuple(raw.get("loadBalancer", {}).get("addresses", ()))
-    routed = any(service.route_host for service in services)
-    raw_gateway = raw.get("gateway")
-    gateway = None
-    if raw_gateway is not None or routed:
-        raw_gateway = raw_gateway or {}
-        gateway = Gateway(
-            controller=raw_gateway.get("controller", "traefik"),
-            class_name=raw_gateway.get("className", DEFAULT_GATEWAY_CLASS),
-            address=raw_gateway.get("address", first_address(pool[0]) if pool else None),
-            api=raw_gateway.get("api", "gateway"),
-        )
-    raw_certificates = raw.get("certificates")
-    certificates = None
-    if raw_certificates is not None:
-        acme = raw_certificates.get("acme")
-        certificates = Certificates(
-            issuer=raw_certificates["issuer"],
-            acme=Acme(acme["email"], acme.get("server", LETS_ENCRYPT)) if acme else None,
-        )
-    autoscaled = any(service.autoscaling is not None for service in services)
-    return Platform(
-        enabled=True,
-        pool=pool,
-        gateway=gateway,
-        certificates=certificates,
-        metrics=raw.get("metrics", autoscaled),
-        cni=raw.get("cni", True),
-    )
-
-
 def address_ranges(entry: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
     """First and last address of a pool entry, `A-B` or a CIDR."""
     if "-" in entry:
@@ -340,112 +264,8 @@ def first_address(entry: str) -> str:
     return str(address_ranges(entry)[0])
 
 
-def _cluster(data: Mapping[str, Any], nodes: tuple[Node, ...]) -> Cluster:
-    raw = data["cluster"]
-    cni = raw.get("cni", "flannel")
-    first_control_plane = next((node for node in nodes if node.is_control_plane), nodes[0])
-    endpoint = raw.get("controlPlaneEndpoint", f"{first_control_plane.address}:{API_SERVER_PORT}")
-    return Cluster(
-        name=data["metadata"]["name"],
-        description=data["metadata"].get("description", ""),
-        kubernetes_version=raw["kubernetesVersion"],
-        control_plane_endpoint=endpoint,
-        pod_subnet=raw.get("podSubnet", DEFAULT_POD_SUBNETS[cni]),
-        service_subnet=raw.get("serviceSubnet", DEFAULT_SERVICE_SUBNET),
-        cni=cni,
-        container_runtime=raw.get("containerRuntime", "containerd"),
-        cluster_domain=raw.get("clusterDomain", "cluster.local"),
-        explicit=frozenset(raw),
-    )
-
-
-def _node(index: int, raw: Mapping[str, Any]) -> Node:
-    capacity = raw.get("capacity")
-    return Node(
-        index=index,
-        name=raw["name"],
-        role=raw["role"],
-        arch=raw["arch"],
-        address=raw["address"],
-        labels=dict(raw.get("labels", {})),
-        taints=tuple(
-            Taint(key=taint["key"], effect=taint["effect"], value=taint.get("value"))
-            for taint in raw.get("taints", [])
-        ),
-        schedulable=raw.get("schedulable", raw["role"] == "worker"),
-        capacity=Resources(str(capacity["cpu"]), str(capacity["memory"])) if capacity else None,
-    )
-
-
-def _storage(index: int, raw: Mapping[str, Any]) -> StorageClass:
-    nfs = raw.get("nfs")
-    local = raw.get("local")
-    return StorageClass(
-        index=index,
-        name=raw["name"],
-        type=raw["type"],
-        default=raw.get("default", False),
-        nfs=NfsExport(nfs["server"], nfs["path"]) if nfs else None,
-        local=LocalFolder(local["node"], local["path"]) if local else None,
-    )
-
-
-def _service(
-    index: int, raw: Mapping[str, Any], node_arches: set[Arch], tls_default: bool
-) -> Service:
-    service_type = raw["type"]
-    explicit_arches = raw.get("architectures")
-    if explicit_arches is not None:
-        arches = tuple(arch for arch in ARCHES if arch in explicit_arches)
-    else:
-        supported = supported_architectures(service_type)
-        arches = tuple(arch for arch in ARCHES if arch in node_arches and arch in supported)
-    expose = raw.get("expose")
-    image = raw.get("image")
-    resources = raw.get("resources", {})
-    default_resources = DEFAULT_RESOURCES[service_type]
-    autoscaling = raw.get("autoscaling")
-    common: dict[str, Any] = {
-        "index": index,
-        "name": raw["name"],
-        "type": service_type,
-        "replicas": raw.get("replicas", 1),
-        "architectures": arches,
-        "architectures_explicit": explicit_arches is not None,
-        "namespace": raw.get("namespace", raw["name"]),
-        "annotations": dict(raw.get("annotations", {})),
-        "expose": Expose(
-            host=expose.get("host"),
-            port=expose.get("port", 80),
-            tls=expose.get("tls", tls_default),
-            path=expose.get("path", "/"),
-        )
-        if expose
-        else None,
-        "image": ImageOverride(image["repository"], image["tag"]) if image else None,
-        "resources": Resources(
-            cpu=str(resources.get("cpu", default_resources.cpu)),
-            memory=str(resources.get("memory", default_resources.memory)),
-        ),
-        "autoscaling": Autoscaling(autoscaling["maxReplicas"], autoscaling.get("cpuPercent", 80))
-        if autoscaling
-        else None,
-    }
-    if service_type == "nginx":
-        return NginxService(**common)
-    peak_replicas = autoscaling["maxReplicas"] if autoscaling else common["replicas"]
-    return NextcloudService(
-        **common,
-        host=raw["host"],
-        web=raw.get("web", "apache"),
-        storage=_volume(raw["storage"]),
-        database_storage=_volume(raw["database"]["storage"]),
-        redis=raw.get("redis", peak_replicas > 1),
-        tls=common["expose"].tls if common["expose"] else tls_default,
-    )
-
-
-def _volume(raw: Mapping[str, Any]) -> Volume:
+def volume_from(raw: Mapping[str, Any]) -> Volume:
+    """A `{class, size}` entry of the file."""
     return Volume(raw.get("class"), str(raw["size"]))
 
 

@@ -3,8 +3,8 @@
 Kubernetes' Pod Security admission enforces a namespace's level on pods only; a Deployment whose
 pods break the level is accepted and its ReplicaSet then fails to create them, which shows up as a
 timeout much later. So chartgen labels each namespace it creates with the strictest level its pods
-meet (`CHART_LEVELS`, proven on the rendered charts by the test suite), and this module checks pod
-specs against the rules of the baseline and restricted profiles
+meet (each kind's `pod_security`, proven on the rendered charts by the test suite), and this module
+checks pod specs against the rules of the baseline and restricted profiles
 (https://kubernetes.io/docs/concepts/security/pod-security-standards/). Problems are values.
 """
 
@@ -12,22 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from chartgen.charts.storage import NAMESPACE as STORAGE_NAMESPACE
+from chartgen.kinds import kind_of
 from chartgen.model import Datacenter
+from chartgen.model_types import LEVELS, Level
 
-Level = Literal["privileged", "baseline", "restricted"]
-# Weakest first: a pod that meets a level meets every level before it.
-LEVELS: tuple[Level, ...] = ("privileged", "baseline", "restricted")
-
-# The level the pods of each blueprint meet, whatever chartgen's values: the nfs provisioner
+# The level the storage chart's pods meet, whatever chartgen's values: the nfs provisioner
 # mounts its export as an inline `nfs` volume, a type restricted does not allow.
-CHART_LEVELS: Mapping[str, Level] = {
-    "nginx": "restricted",
-    "nextcloud": "restricted",
-    "storage": "baseline",
-}
+STORAGE_LEVEL: Level = "baseline"
 
 # Baseline: capabilities a container may add (the container runtimes' defaults).
 _BASELINE_CAPABILITIES = frozenset(
@@ -104,9 +98,9 @@ def namespace_levels(dc: Datacenter) -> dict[str, Level]:
     """The level of every namespace chartgen deploys into: the weakest of its charts' levels."""
     found: dict[str, list[Level]] = {}
     for service in dc.services:
-        found.setdefault(service.namespace, []).append(CHART_LEVELS[service.type])
+        found.setdefault(service.namespace, []).append(kind_of(service).pod_security(service))
     if dc.storage:  # the storage chart exists exactly when storage classes are declared
-        found.setdefault(STORAGE_NAMESPACE, []).append(CHART_LEVELS["storage"])
+        found.setdefault(STORAGE_NAMESPACE, []).append(STORAGE_LEVEL)
     return {namespace: weakest(levels) for namespace, levels in sorted(found.items())}
 
 

@@ -23,7 +23,9 @@ from chartgen.charts.storage import NAMESPACE as STORAGE_NAMESPACE
 from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
 from chartgen.emit import dump_yaml
 from chartgen.errors import OperationFailed
-from chartgen.model import Datacenter, NextcloudService, NginxService, Service
+from chartgen.kinds import kind_of
+from chartgen.model import Datacenter, Service
+from chartgen.model_types import Level
 from chartgen.plan import Release, releases_document
 from chartgen.platform import (
     HTTPROUTE_CRD,
@@ -33,7 +35,7 @@ from chartgen.platform import (
     platform_plan,
     uses_gateway_api,
 )
-from chartgen.pod_security import Level, check_chart_security_values, namespace_levels
+from chartgen.pod_security import check_chart_security_values, namespace_levels
 from chartgen.values import merge_values
 
 CHART_VERSION = __version__
@@ -58,15 +60,8 @@ class Rendered:
 
 
 def _service_chart(dc: Datacenter, service: Service) -> ChartSource:
-    if isinstance(service, NginxService):
-        from chartgen.charts import nginx
-
-        return nginx.chart_source(dc, service)
-    if isinstance(service, NextcloudService):
-        from chartgen.charts import nextcloud
-
-        return nextcloud.chart_source(dc, service)
-    raise TypeError(f"no chart for service type {service.type}")
+    chart: ChartSource = kind_of(service).chart_source(dc, service)
+    return chart
 
 
 def _storage_chart(dc: Datacenter, claims: list[Claim]) -> ChartSource | None:

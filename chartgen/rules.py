@@ -7,28 +7,22 @@ through `Document.position`.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
 from chartgen.charts.namespaces import SYSTEM_NAMESPACES
 from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
-from chartgen.images import KUBECTL, supported_architectures
+from chartgen.kinds import kind_of
 from chartgen.loader import Document, PathPart
 from chartgen.model import (
-    POSTGRES_RESOURCES,
-    REDIS_RESOURCES,
-    WEB_FRONT_RESOURCES,
     Datacenter,
-    NextcloudService,
-    NginxService,
     Node,
     Resources,
     Service,
     address_ranges,
     subnet,
 )
-from chartgen.model_types import ARCHES
 from chartgen.platform import (
     HTTP_NODE_PORT,
     HTTPS_NODE_PORT,
@@ -38,8 +32,9 @@ from chartgen.platform import (
     tls_hosts,
     uses_gateway_api,
 )
-from chartgen.problems import Problem, Severity, format_path
-from chartgen.quantity import format_cpu, format_memory
+from chartgen.problems import Problem
+from chartgen.quantity import format_cpu, format_memory, parse_quantity
+from chartgen.rule_support import error_at, has_key, service_path, warning_at
 
 Rule = Callable[[Datacenter, Document], Iterator[Problem]]
 
@@ -63,28 +58,10 @@ KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
 RESTRICTED_NAMESPACES = ("kubernetes.io", "k8s.io")
 
 
-def _at(
-    document: Document,
-    path: Sequence[PathPart],
-    message: str,
-    severity: Severity = Severity.ERROR,
-) -> Problem:
-    line, column = document.position(path)
-    return Problem(line, column, format_path(path), message, severity, document.source)
-
-
-def _warn(document: Document, path: Sequence[PathPart], message: str) -> Problem:
-    return _at(document, path, message, Severity.WARNING)
-
-
-def _service_path(service: Service, *rest: PathPart) -> list[PathPart]:
-    return ["services", service.index, *rest]
-
-
 # Rule 1
 def control_plane_present(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     if not dc.control_planes:
-        yield _at(doc, ["nodes"], 'at least one node must have role "control-plane"')
+        yield error_at(doc, ["nodes"], 'at least one node must have role "control-plane"')
 
 
 # Rule 2
@@ -99,7 +76,7 @@ def names_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         for index, name in entries:
             if name in first:
                 line = doc.position([key, first[name], "name"])[0]
-                yield _at(
+                yield error_at(
                     doc,
                     [key, index, "name"],
                     f'duplicate {what} name "{name}" (first on line {line})',
@@ -120,9 +97,9 @@ def service_names_not_reserved(dc: Datacenter, doc: Document) -> Iterator[Proble
     for service in dc.services:
         chart = RESERVED_RELEASES.get(service.name)
         if chart is not None:
-            yield _at(
+            yield error_at(
                 doc,
-                _service_path(service, "name"),
+                service_path(service, "name"),
                 f'"{service.name}" is the release name of chartgen\'s own {chart}: '
                 "choose another name",
             )
@@ -132,30 +109,26 @@ def service_names_not_reserved(dc: Datacenter, doc: Document) -> Iterator[Proble
 def references_exist(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for entry in dc.storage:
         if entry.local is not None and dc.node(entry.local.node) is None:
-            yield _at(
+            yield error_at(
                 doc,
                 ["storage", entry.index, "local", "node"],
                 f'no node named "{entry.local.node}"',
             )
     for service in dc.services:
-        if isinstance(service, NextcloudService):
-            for path, volume in (
-                (["storage"], service.storage),
-                (["database", "storage"], service.database_storage),
-            ):
-                if volume.storage_class is None:
-                    if dc.storage_class(None) is None:
-                        yield _at(
-                            doc,
-                            _service_path(service, *path, "class"),
-                            "required: no storage class has default: true",
-                        )
-                elif dc.storage_class(volume.storage_class) is None:
-                    yield _at(
+        for path, volume in kind_of(service).volumes(service):
+            if volume.storage_class is None:
+                if dc.storage_class(None) is None:
+                    yield error_at(
                         doc,
-                        _service_path(service, *path, "class"),
-                        f'no storage class named "{volume.storage_class}"',
+                        service_path(service, *path, "class"),
+                        "required: no storage class has default: true",
                     )
+            elif dc.storage_class(volume.storage_class) is None:
+                yield error_at(
+                    doc,
+                    service_path(service, *path, "class"),
+                    f'no storage class named "{volume.storage_class}"',
+                )
 
 
 # Rule 4
@@ -172,7 +145,7 @@ def subnets_disjoint(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             if name not in cluster.explicit
         ]
         note = f" ({'; '.join(defaulted)}: set it explicitly)" if defaulted else ""
-        yield _at(
+        yield error_at(
             doc,
             ["cluster", where],
             f"podSubnet {cluster.pod_subnet} and serviceSubnet {cluster.service_subnet} "
@@ -183,7 +156,7 @@ def subnets_disjoint(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         for name, network in (("podSubnet", pods), ("serviceSubnet", services)):
             if address in network:
                 value = cluster.pod_subnet if name == "podSubnet" else cluster.service_subnet
-                yield _at(
+                yield error_at(
                     doc,
                     ["nodes", node.index, "address"],
                     f"{node.address} is inside the cluster's {name} {value}",
@@ -194,28 +167,28 @@ def subnets_disjoint(dc: Datacenter, doc: Document) -> Iterator[Problem]:
 def architectures_available(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     pod_arches = {node.arch for node in dc.pod_nodes}
     for service in dc.services:
-        supported = supported_architectures(service.type)
+        supported = kind_of(service).supported_architectures
         if service.architectures_explicit:
             for position, arch in enumerate(service.architectures):
-                path = _service_path(
+                path = service_path(
                     service, "architectures", _raw_arch_index(doc, service, arch, position)
                 )
                 if arch not in supported:
-                    yield _at(
+                    yield error_at(
                         doc,
                         path,
                         f'the images of a {service.type} service are not published for "{arch}"',
                     )
                 elif arch not in pod_arches:
-                    yield _at(doc, path, f'no schedulable node has architecture "{arch}"')
+                    yield error_at(doc, path, f'no schedulable node has architecture "{arch}"')
         if service.replicas > 0 and not runnable_nodes(dc, service):
             if pod_arches:
                 reason = f"architectures {', '.join(service.architectures) or 'none'} allowed"
             else:
                 reason = "no node is schedulable and free of NoSchedule/NoExecute taints"
-            yield _at(
+            yield error_at(
                 doc,
-                _service_path(service, "replicas"),
+                service_path(service, "replicas"),
                 f'no schedulable node can run "{service.name}" ({reason})',
             )
 
@@ -228,20 +201,17 @@ def _raw_arch_index(doc: Document, service: Service, arch: str, fallback: int) -
 # Rule 5, continued: a local volume pins its pod to one node, which must be able to run it.
 def local_volumes_reachable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for service in dc.services:
-        if not isinstance(service, NextcloudService) or service.replicas == 0:
+        if service.replicas == 0:
             continue
-        for path, volume in (
-            (["storage", "class"], service.storage),
-            (["database", "storage", "class"], service.database_storage),
-        ):
+        for path, volume in kind_of(service).volumes(service):
             storage = dc.storage_class(volume.storage_class)
             if storage is None or storage.local is None:
                 continue
             node = dc.node(storage.local.node)
             if node is not None and node not in runnable_nodes(dc, service):
-                yield _at(
+                yield error_at(
                     doc,
-                    _service_path(service, *path),
+                    service_path(service, *path, "class"),
                     f'class "{storage.name}" keeps its volumes on node "{node.name}", where '
                     f'"{service.name}" cannot run: {_why_not_runnable(node, service)}',
                 )
@@ -261,61 +231,17 @@ def autoscaling_bounds(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         if service.autoscaling is None:
             continue
         if service.replicas < 1:
-            yield _at(
+            yield error_at(
                 doc,
-                _service_path(service, "replicas"),
+                service_path(service, "replicas"),
                 "must be at least 1 with autoscaling (it is the minimum number of replicas)",
             )
         elif service.autoscaling.max_replicas <= service.replicas:
-            yield _at(
+            yield error_at(
                 doc,
-                _service_path(service, "autoscaling", "maxReplicas"),
+                service_path(service, "autoscaling", "maxReplicas"),
                 f"{service.autoscaling.max_replicas} must be greater than replicas "
                 f"({service.replicas})",
-            )
-
-
-def credentials_job_schedulable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
-    """The Nextcloud chart creates its credentials with a kubectl Job, whose image is published
-    for fewer architectures than the stack's own images."""
-    platforms = KUBECTL.platforms
-    if not dc.pod_nodes or any(node.arch in platforms for node in dc.pod_nodes):
-        return  # no schedulable node at all is rule 5's error
-    for service in dc.services:
-        if isinstance(service, NextcloudService) and service.replicas > 0:
-            wanted = " or ".join(arch for arch in ARCHES if arch in platforms)
-            yield _at(
-                doc,
-                _service_path(service),
-                f'the credentials of "{service.name}" are created by a Job running '
-                f"{KUBECTL.repository}, published for {wanted} only: "
-                f"no schedulable node has one of those architectures",
-            )
-
-
-# Rule 6
-def nextcloud_scaling(dc: Datacenter, doc: Document) -> Iterator[Problem]:
-    for service in dc.services:
-        if not isinstance(service, NextcloudService) or service.peak_replicas <= 1:
-            continue
-        storage = dc.storage_class(service.storage.storage_class)
-        if storage is not None and not storage.read_write_many:
-            path = _service_path(service, "storage", "class")
-            if service.storage.storage_class is None:
-                path = _service_path(service, "storage")
-            yield _at(
-                doc,
-                path,
-                f'"{storage.name}" is a {storage.type} class (ReadWriteOnce only); '
-                f"{service.peak_replicas} replicas share their data volume and need "
-                "ReadWriteMany (an nfs class)",
-            )
-        if not service.redis:
-            yield _at(
-                doc,
-                _service_path(service, "redis"),
-                "must not be false with more than one replica: sessions and file locks "
-                "are shared through Redis",
             )
 
 
@@ -324,7 +250,7 @@ def node_labels_allowed(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for node in dc.nodes:
         for key in node.labels:
             if not kubelet_may_set(key):
-                yield _at(
+                yield error_at(
                     doc,
                     ["nodes", node.index, "labels", key],
                     f'label "{key}" is in a namespace reserved for Kubernetes; the kubelet '
@@ -348,7 +274,7 @@ def kubelet_may_set(key: str) -> bool:
 def one_default_storage_class(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     defaults = [entry for entry in dc.storage if entry.default]
     for extra in defaults[1:]:
-        yield _at(
+        yield error_at(
             doc,
             ["storage", extra.index, "default"],
             f'only one storage class may be default; "{defaults[0].name}" already is',
@@ -372,11 +298,11 @@ def placement_fits(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             if node.capacity is not None
         )
         path = (
-            _service_path(service, "resources")
-            if _has(doc, service, "resources")
-            else _service_path(service)
+            service_path(service, "resources")
+            if has_key(doc, service, "resources")
+            else service_path(service)
         )
-        yield _at(
+        yield error_at(
             doc,
             path,
             f"one pod requests cpu {format_cpu(pod[0])}, memory {format_memory(pod[1])}, "
@@ -398,7 +324,7 @@ def capacity_total(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             wanted_cpu += requests.cpu_value * count
             wanted_memory += requests.memory_value * count
     if wanted_cpu > offered_cpu or wanted_memory > offered_memory:
-        yield _warn(
+        yield warning_at(
             doc,
             ["services"],
             f"the services request cpu {format_cpu(wanted_cpu)}, "
@@ -411,45 +337,26 @@ def capacity_total(dc: Datacenter, doc: Document) -> Iterator[Problem]:
 # Warnings: single points of failure and risky storage
 def single_points_of_failure(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for service in dc.services:
-        if service.replicas == 0:
+        placement = kind_of(service).placement(service)
+        if service.replicas == 0 or placement == "scheduled":
             continue
-        if service.replicas == 1 and service.autoscaling is None:
+        if placement == "replicas" and service.replicas == 1 and service.autoscaling is None:
             path = (
-                _service_path(service, "replicas")
-                if _has(doc, service, "replicas")
-                else _service_path(service)
+                service_path(service, "replicas")
+                if has_key(doc, service, "replicas")
+                else service_path(service)
             )
-            yield _warn(doc, path, f'"{service.name}" runs 1 replica: a single point of failure')
+            yield warning_at(
+                doc, path, f'"{service.name}" runs 1 replica: a single point of failure'
+            )
             continue
         nodes = eligible_nodes(dc, service)
         if len(nodes) == 1:
-            yield _warn(
+            yield warning_at(
                 doc,
-                _service_path(service),
+                service_path(service),
                 f'all pods of "{service.name}" can only run on node "{nodes[0].name}": '
                 "a single point of failure",
-            )
-
-
-def database_storage(dc: Datacenter, doc: Document) -> Iterator[Problem]:
-    for service in dc.services:
-        if not isinstance(service, NextcloudService) or service.replicas == 0:
-            continue
-        storage = dc.storage_class(service.database_storage.storage_class)
-        if service.peak_replicas > 1:
-            where = f' on node "{storage.local.node}"' if storage and storage.local else ""
-            yield _warn(
-                doc,
-                _service_path(service, "database"),
-                f'the PostgreSQL of "{service.name}" runs one instance{where}: a single point '
-                f"of failure behind its {service.peak_replicas} replicas",
-            )
-        if storage is not None and storage.type == "nfs":
-            yield _warn(
-                doc,
-                _service_path(service, "database", "storage"),
-                f'PostgreSQL data on NFS class "{storage.name}": NFS locking and fsync '
-                "semantics risk corruption and slow the database; prefer a local class",
             )
 
 
@@ -473,16 +380,16 @@ def autoscaling_has_metrics(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for service in dc.services:
         if service.autoscaling is None:
             continue
-        path = _service_path(service, "autoscaling")
+        path = service_path(service, "autoscaling")
         if not dc.platform.enabled:
-            yield _warn(
+            yield warning_at(
                 doc,
                 path,
                 "a HorizontalPodAutoscaler reads resource metrics, and nothing in this file "
                 "installs metrics-server: add `platform: {metrics: true}` (or run one yourself)",
             )
         elif not dc.platform.metrics:
-            yield _at(
+            yield error_at(
                 doc,
                 path,
                 "needs resource metrics, but platform.metrics is false: the "
@@ -497,9 +404,9 @@ def routes_have_a_router(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for service in dc.services:
         if service.expose is None or service.expose.host is None:
             continue
-        yield _warn(
+        yield warning_at(
             doc,
-            _service_path(service, "expose", "host"),
+            service_path(service, "expose", "host"),
             f'nothing in this file routes "{service.expose.host}" to the service: its Ingress '
             "waits for the cluster's default ingress controller; add `platform: {}` to have "
             "chartgen install one (Traefik)",
@@ -516,7 +423,7 @@ def routes_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         key = (host, service.route_path)
         if key in first:
             other = first[key]
-            yield _at(
+            yield error_at(
                 doc,
                 _route_host_path(service),
                 f'"{other.name}" already routes {host}{service.route_path} (line '
@@ -528,9 +435,9 @@ def routes_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
 
 
 def _route_host_path(service: Service) -> list[PathPart]:
-    if isinstance(service, NginxService):
-        return _service_path(service, "expose", "host")
-    return _service_path(service, "host")
+    if service.expose is not None and service.expose.host == service.route_host:
+        return service_path(service, "expose", "host")
+    return service_path(service, "host")
 
 
 # Rule 13
@@ -538,7 +445,7 @@ def addresses_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     seen: dict[str, Node] = {}
     for node in dc.nodes:
         if node.address in seen:
-            yield _at(
+            yield error_at(
                 doc,
                 ["nodes", node.index, "address"],
                 f'{node.address} is already the address of node "{seen[node.address].name}"',
@@ -555,21 +462,23 @@ def addresses_unique(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         path: list[PathPart] = ["platform", "loadBalancer", "addresses", index]
         first, last = address_ranges(entry)
         if last < first:
-            yield _at(doc, path, f"{entry}: the range ends before it starts")
+            yield error_at(doc, path, f"{entry}: the range ends before it starts")
             continue
         for node in dc.nodes:
             if first <= ipaddress.IPv4Address(node.address) <= last:
-                yield _at(
+                yield error_at(
                     doc,
                     path,
                     f'{entry} contains {node.address}, the address of node "{node.name}"',
                 )
         for name, network in networks:
             if first <= network[-1] and network[0] <= last:
-                yield _at(doc, path, f"{entry} overlaps the cluster's {name} {network}")
+                yield error_at(doc, path, f"{entry} overlaps the cluster's {name} {network}")
         for other, other_first, other_last in ranges:
             if first <= other_last and other_first <= last:
-                yield _at(doc, path, f"{entry} overlaps {dc.platform.pool[other]} of the same pool")
+                yield error_at(
+                    doc, path, f"{entry} overlaps {dc.platform.pool[other]} of the same pool"
+                )
         ranges.append((index, first, last))
 
 
@@ -582,7 +491,7 @@ def gateway_address_in_pool(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     if gateway.controller == "external" and not dc.platform.pool:
         return  # asked of the user's own implementation, from its own addresses
     if not dc.platform.pool:
-        yield _at(
+        yield error_at(
             doc,
             path,
             "needs platform.loadBalancer.addresses: the router's Service takes its address "
@@ -591,7 +500,7 @@ def gateway_address_in_pool(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         return
     address = ipaddress.IPv4Address(gateway.address)
     if not any(first <= address <= last for first, last in map(address_ranges, dc.platform.pool)):
-        yield _at(
+        yield error_at(
             doc,
             path,
             f"{gateway.address} is not in platform.loadBalancer.addresses "
@@ -604,7 +513,7 @@ def router_without_pool(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     if gateway is None or gateway.controller != "traefik" or dc.platform.pool:
         return
     nodes = dc.pod_nodes or dc.nodes
-    yield _warn(
+    yield warning_at(
         doc,
         _platform_path(doc, "gateway"),
         "no platform.loadBalancer.addresses: the router listens on a NodePort of every node, "
@@ -619,9 +528,9 @@ def tls_has_certificates(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         return
     for service in dc.services:
         if service.expose is not None and service.expose.tls:
-            yield _at(
+            yield error_at(
                 doc,
-                _service_path(service, "expose", "tls"),
+                service_path(service, "expose", "tls"),
                 "needs platform.certificates: nothing would issue the host's certificate",
             )
 
@@ -631,30 +540,12 @@ def tls_hosts_fit_the_gateway(dc: Datacenter, doc: Document) -> Iterator[Problem
         return
     hosts = tls_hosts(dc)
     if len(hosts) > MAX_TLS_HOSTS:
-        yield _at(
+        yield error_at(
             doc,
             ["services"],
             f"{len(hosts)} hosts are served over HTTPS; one Gateway holds {MAX_TLS_HOSTS} "
             "(a listener each, beside plain HTTP)",
         )
-
-
-def nextcloud_route(dc: Datacenter, doc: Document) -> Iterator[Problem]:
-    for service in dc.services:
-        if not isinstance(service, NextcloudService) or service.expose is None:
-            continue
-        if service.expose.host is not None:
-            yield _at(
-                doc,
-                _service_path(service, "expose", "host"),
-                f'a Nextcloud is routed at its `host` ("{service.host}"): remove expose.host',
-            )
-        if service.route_path != "/":
-            yield _at(
-                doc,
-                _service_path(service, "expose", "path"),
-                "Nextcloud is served at the root of its host: give it a host of its own",
-            )
 
 
 def platform_names_free(dc: Datacenter, doc: Document) -> Iterator[Problem]:
@@ -664,19 +555,19 @@ def platform_names_free(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     names, namespaces = set(plan.names), plan.namespaces - SYSTEM_NAMESPACES
     for service in dc.services:
         if service.name in names:
-            yield _at(
+            yield error_at(
                 doc,
-                _service_path(service, "name"),
+                service_path(service, "name"),
                 f'"{service.name}" is the release name of a platform chart of this file: '
                 "choose another name",
             )
         if service.namespace in namespaces:
             path = (
-                _service_path(service, "namespace")
-                if _has(doc, service, "namespace")
-                else _service_path(service, "name")
+                service_path(service, "namespace")
+                if has_key(doc, service, "namespace")
+                else service_path(service, "name")
             )
-            yield _at(
+            yield error_at(
                 doc,
                 path,
                 f'namespace "{service.namespace}" belongs to the platform layer: choose '
@@ -692,13 +583,98 @@ def platform_architectures(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             continue
         missing = [node.name for node in dc.nodes if node.arch not in release.pin.platforms]
         if missing:
-            yield _warn(
+            yield warning_at(
                 doc,
                 _platform_path(doc),
                 f"{release.pin.chart} {release.pin.version} publishes no image for "
                 f"{', '.join(sorted({n.arch for n in dc.nodes if n.name in missing}))}: "
                 f"{', '.join(missing)} get none of its pods",
             )
+
+
+# Rule 15, read from the file: every volume of every service type (services[].storage,
+# .database.storage, .volumes[].storage, ...) and every node's capacity.
+def quantities_positive(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    for path, size in _volume_sizes(doc.data.get("services", []), ["services"]):
+        if _not_positive(size):
+            yield error_at(
+                doc,
+                path,
+                f"{_shown(size)} is not greater than zero: a volume needs a size, such as 10Gi",
+            )
+    for index, node in enumerate(doc.data.get("nodes", [])):
+        capacity = node.get("capacity") if isinstance(node, dict) else None
+        if not isinstance(capacity, dict):
+            continue
+        for key, what in (("cpu", "CPU"), ("memory", "memory")):
+            if key in capacity and _not_positive(capacity[key]):
+                yield error_at(
+                    doc,
+                    ["nodes", index, "capacity", key],
+                    f"{_shown(capacity[key])} is not greater than zero: capacity.{key} is the "
+                    f"{what} the node offers to pods (leave capacity out when it is not known)",
+                )
+
+
+def _volume_sizes(node: object, path: list[PathPart]) -> Iterator[tuple[list[PathPart], object]]:
+    """`storage.size` of every volume below `node` (a `storage` mapping that has a `size`)."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _volume_sizes(item, [*path, index])
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "storage" and isinstance(value, dict) and "size" in value:
+                yield [*path, key, "size"], value["size"]
+            else:
+                yield from _volume_sizes(value, [*path, str(key)])
+
+
+def _not_positive(quantity: object) -> bool:
+    if isinstance(quantity, bool) or not isinstance(quantity, (int, str)):
+        return False
+    try:
+        return parse_quantity(quantity) <= 0
+    except ValueError:  # not a quantity: the schema's error
+        return False
+
+
+def _shown(quantity: object) -> str:
+    """As the schema's messages show a value: a string quoted."""
+    return f'"{quantity}"' if isinstance(quantity, str) else str(quantity)
+
+
+def kind_rules(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """The rules each service type declares for its own services."""
+    for service in dc.services:
+        yield from kind_of(service).rules(dc, service, doc)
+
+
+def images_of_the_program(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """An `image` override on a chart made for one program must be an image of that program:
+    the chart's ports, probes, users and mounts are that program's."""
+    for service in dc.services:
+        known = kind_of(service).known_repositories
+        if not known or service.image is None:
+            continue
+        if _repository_name(service.image.repository) not in known:
+            yield warning_at(
+                doc,
+                service_path(service, "image", "repository"),
+                f'"{service.image.repository}" is not an image chartgen knows as '
+                f"{service.type} ({', '.join(sorted(known))}): the {service.type} chart runs "
+                "it with that program's ports, user and configuration; another program "
+                "belongs in type app",
+            )
+
+
+def _repository_name(repository: str) -> str:
+    """`docker.io/library/nextcloud` -> `nextcloud`; a mirror's host is dropped too."""
+    parts = repository.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts)
 
 
 RULES: tuple[Rule, ...] = (
@@ -710,14 +686,11 @@ RULES: tuple[Rule, ...] = (
     architectures_available,
     local_volumes_reachable,
     autoscaling_bounds,
-    credentials_job_schedulable,
-    nextcloud_scaling,
     node_labels_allowed,
     one_default_storage_class,
     placement_fits,
     capacity_total,
     single_points_of_failure,
-    database_storage,
     autoscaling_has_metrics,
     routes_have_a_router,
     routes_unique,
@@ -726,9 +699,11 @@ RULES: tuple[Rule, ...] = (
     router_without_pool,
     tls_has_certificates,
     tls_hosts_fit_the_gateway,
-    nextcloud_route,
     platform_names_free,
     platform_architectures,
+    kind_rules,
+    images_of_the_program,
+    quantities_positive,
 )
 
 
@@ -745,17 +720,16 @@ def runnable_nodes(dc: Datacenter, service: Service) -> tuple[Node, ...]:
 def eligible_nodes(dc: Datacenter, service: Service) -> tuple[Node, ...]:
     """Nodes the service's main pods may land on, local data volumes included."""
     nodes = runnable_nodes(dc, service)
-    if isinstance(service, NextcloudService):
-        storage = dc.storage_class(service.storage.storage_class)
+    for volume in kind_of(service).main_volumes(service):
+        storage = dc.storage_class(volume.storage_class)
         if storage is not None and storage.local is not None:
-            nodes = tuple(node for node in nodes if node.name == storage.local.node)
+            pinned = storage.local.node
+            nodes = tuple(node for node in nodes if node.name == pinned)
     return nodes
 
 
 def main_pod_requests(service: Service) -> tuple[Fraction, Fraction]:
-    requests = [service.resources]
-    if isinstance(service, NextcloudService):
-        requests.append(WEB_FRONT_RESOURCES)
+    requests = kind_of(service).main_pod(service)
     return (
         sum((entry.cpu_value for entry in requests), Fraction(0)),
         sum((entry.memory_value for entry in requests), Fraction(0)),
@@ -764,20 +738,10 @@ def main_pod_requests(service: Service) -> tuple[Fraction, Fraction]:
 
 def workload_requests(service: Service) -> list[tuple[Resources, int]]:
     """Requests of every pod the service runs at full scale."""
-    workloads = [(service.resources, service.peak_replicas)]
-    if isinstance(service, NextcloudService):
-        workloads.append((WEB_FRONT_RESOURCES, service.peak_replicas))
-        workloads.append((POSTGRES_RESOURCES, 1))
-        if service.redis:
-            workloads.append((REDIS_RESOURCES, 1))
-    return workloads
+    return kind_of(service).workload_requests(service)
 
 
 def _fits(pod: tuple[Fraction, Fraction], node: Node) -> bool:
     if node.capacity is None:
         return True
     return pod[0] <= node.capacity.cpu_value and pod[1] <= node.capacity.memory_value
-
-
-def _has(doc: Document, service: Service, key: str) -> bool:
-    return key in doc.data["services"][service.index]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -45,17 +46,23 @@ def _validator() -> Draft202012Validator:
 
 def schema_problems(document: Document) -> list[Problem]:
     problems: dict[tuple[str, str], Problem] = {}
+    # An unknown key, by its path: two subschemas of one object (the base `service` and its
+    # type's fragment) may both refuse it; the key is reported once.
+    unknown: dict[str, tuple[tuple[int, int], Problem]] = {}
     for error in _validator().iter_errors(document.data):
         for leaf in _leaves(error):
-            path, message = _describe(leaf)
-            parts = list(leaf.absolute_path) + _missing_key(leaf)
             if leaf.validator == "additionalProperties":
-                line, column = document.key_position(parts)
-            else:
-                line, column = document.position(parts)
+                for rank, problem in _unknown_problems(leaf, document):
+                    if problem.path not in unknown or rank > unknown[problem.path][0]:
+                        unknown[problem.path] = (rank, problem)
+                continue
+            path, message = _describe(leaf)
+            line, column = document.position([*leaf.absolute_path, *_missing_key(leaf)])
             problems.setdefault(
                 (path, message), Problem(line, column, path, message, file=document.source)
             )
+    for _rank, problem in unknown.values():
+        problems.setdefault((problem.path, problem.message), problem)
     return list(problems.values())
 
 
@@ -80,28 +87,58 @@ def _is_type_only(error: ValidationError) -> bool:
 
 
 def _missing_key(error: ValidationError) -> list[str]:
-    """The key a problem is about when it is not in error.path: missing or unknown."""
+    """The key a problem is about when it is not in error.path: a missing one."""
     if error.validator == "required":
         return [_required_name(error)]
-    if error.validator == "additionalProperties":
-        return [_unknown_name(error)]
     return []
 
 
-def _unknown_name(error: ValidationError) -> str:
+def _allowed(error: ValidationError) -> list[str]:
     schema: Any = error.schema
-    allowed = schema.get("properties", {}) if isinstance(schema, dict) else {}
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    return next((str(key) for key in instance if key not in allowed), "")
+    properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    return sorted(str(name) for name in properties)
+
+
+def _unknown_names(error: ValidationError) -> list[str]:
+    """Every key of the object that its schema refuses, in the order of the file."""
+    schema: Any = error.schema
+    if not isinstance(schema, dict) or not isinstance(error.instance, dict):
+        return []
+    properties = schema.get("properties", {})
+    patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
+    return [
+        str(key)
+        for key in error.instance
+        if key not in properties and not any(p.search(str(key)) for p in patterns)
+    ]
+
+
+def _unknown_problems(
+    error: ValidationError, document: Document
+) -> Iterator[tuple[tuple[int, int], Problem]]:
+    """One problem per unknown key, at the key, with its rank: when two subschemas refuse one
+    key, a close suggestion says it best, then the subschema that knows the most keys (a
+    type's fragment rather than the base `service`)."""
+    allowed = _allowed(error)
+    for name in _unknown_names(error):
+        hint = difflib.get_close_matches(name, allowed, n=1)
+        suggestion = f'; did you mean "{hint[0]}"?' if hint else f" (allowed: {', '.join(allowed)})"
+        parts = [*error.absolute_path, name]
+        line, column = document.key_position(parts)
+        problem = Problem(
+            line, column, format_path(parts), f"unknown field{suggestion}", file=document.source
+        )
+        yield (1 if hint else 0, len(allowed)), problem
 
 
 def _required_name(error: ValidationError) -> str:
+    """The missing key of a `required` error: jsonschema makes one error per missing key and
+    names it only in its message ("'image' is a required property")."""
     instance = error.instance if isinstance(error.instance, dict) else {}
     required: Any = error.validator_value
-    for name in required:
-        if name not in instance:
-            return str(name)
-    return ""
+    missing = [str(name) for name in required if name not in instance]
+    named = [name for name in missing if error.message.startswith(f"{name!r} ")]
+    return (named or missing or [""])[0]
 
 
 def _describe(error: ValidationError) -> tuple[str, str]:
@@ -111,12 +148,6 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     if kind == "required":
         return format_path([*parts, _required_name(error)]), "required field is missing"
-    if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = sorted(schema.get("properties", {}))
-        name = _unknown_name(error)
-        hint = difflib.get_close_matches(name, allowed, n=1)
-        suggestion = f'; did you mean "{hint[0]}"?' if hint else f" (allowed: {', '.join(allowed)})"
-        return format_path([*parts, name]), f"unknown field{suggestion}"
     path = format_path(parts)
     if kind == "type" or (kind in ("anyOf", "oneOf") and _is_type_only(error)):
         expected = _expected_types(error)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chartgen.loader import Document, load_file
-from chartgen.model import Datacenter, build_datacenter
+from chartgen.model import Datacenter
+from chartgen.model_builder import build_datacenter
 from chartgen.problems import Problem, has_errors, sort_problems
 from chartgen.rules import rule_problems
 from chartgen.schema import schema_problems

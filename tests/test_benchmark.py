@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.datacenters import datacenter_text
+import pytest
+
+from benchmarks.datacenters import app_datacenter_text, datacenter_text
 from benchmarks.measure import Sample, Series, file_costs
 from benchmarks.report import Row, all_passed, at_most, linear, table
+from chartgen.kinds.app import AppService
 from chartgen.loader import load_text
 from chartgen.validate import validate_document
 from tests.conftest import REPO
@@ -21,12 +25,27 @@ def _series(*seconds: float) -> Series:
     return Series(tuple(Sample(value, 10.0) for value in seconds))
 
 
-def test_synthetic_datacenter_is_valid_with_the_asked_service_count() -> None:
-    loaded = load_text(datacenter_text(20), "bench.yaml")
+@pytest.mark.parametrize("text", [datacenter_text, app_datacenter_text], ids=["nginx", "app"])
+def test_synthetic_datacenter_is_valid_with_the_asked_service_count(
+    text: Callable[[int], str],
+) -> None:
+    loaded = load_text(text(20), "bench.yaml")
     assert loaded.document is not None, loaded.problems
     validation = validate_document(loaded.document)
     assert validation.datacenter is not None, validation.problems
     assert len(validation.datacenter.services) == 20
+
+
+def test_the_app_datacenter_has_every_workload_kind() -> None:
+    loaded = load_text(app_datacenter_text(20), "bench.yaml")
+    assert loaded.document is not None
+    validation = validate_document(loaded.document)
+    assert validation.datacenter is not None
+    assert {service.type for service in validation.datacenter.services} == {"app"}
+    apps = [s for s in validation.datacenter.services if isinstance(s, AppService)]
+    assert len(apps) == 20
+    kinds = {service.workload for service in apps}
+    assert kinds == {"deployment", "statefulset", "daemonset", "cronjob"}
 
 
 def test_a_ratio_over_its_limit_fails_and_the_run_fails() -> None:
@@ -64,7 +83,7 @@ def test_benchmark_runs_on_the_smallest_size() -> None:
     )
     assert done.returncode in (0, 1), done.stderr  # 1: a target missed, not a crash
     measures = [line.split(" | ")[0] for line in done.stdout.splitlines() if line.startswith("|")]
-    assert len(measures) == 2 + 13, done.stdout  # header, separator, rows
+    assert len(measures) == 2 + 16, done.stdout  # header, separator, rows
     assert "| `chartgen build`, 20 services: per service" in measures
     assert "| files rewritten by a no-op build (20 services)" in measures
     assert "| files rewritten by a no-op build (20 services) | 0 |" in done.stdout

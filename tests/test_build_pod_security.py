@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from chartgen.charts import ChartSource, nginx
+from chartgen.charts import ChartSource
 from chartgen.cli import main
+from chartgen.kinds import kinds, nginx
 from chartgen.pod_security import check_chart_security_values
 from tests.conftest import REPO
 
@@ -44,11 +45,11 @@ def test_a_chart_that_breaks_its_level_stops_the_build(
     real = nginx.chart_source
 
     def privileged(*args: Any) -> ChartSource:
-        chart = real(*args)
+        chart: ChartSource = real(*args)
         values = {**chart.values, "securityContext": {"privileged": True}}
         return dataclasses.replace(chart, values=values)
 
-    monkeypatch.setattr(nginx, "chart_source", privileged)
+    monkeypatch.setitem(kinds(), "nginx", dataclasses.replace(nginx.KIND, chart_source=privileged))
     out = tmp_path / "generated"
     result = runner.invoke(main, ["build", str(REPO / "datacenter.yaml"), "-o", str(out)])
     assert result.exit_code == 1

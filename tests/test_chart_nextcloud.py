@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from chartgen import images
-from chartgen.charts.nextcloud import chart_source, fpm_pool, nextcloud_version
 from chartgen.cli import main
-from chartgen.model import Datacenter, NextcloudService
+from chartgen.kinds.nextcloud import NextcloudService, chart_source, fpm_pool, nextcloud_version
+from chartgen.model import Datacenter
 from tests.chart_support import documents, helm
 from tests.chart_support import load_datacenter as load
 from tests.conftest import CASES, REPO

@@ -13,9 +13,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from chartgen import __version__
-from chartgen.charts.nginx import app_version, chart_source
 from chartgen.images import NGINX
-from chartgen.model import Datacenter, NginxService
+from chartgen.kinds.nginx import NginxService, app_version, chart_source
+from chartgen.model import Datacenter
 from chartgen.values import merge_values
 from tests.chart_support import build, documents, helm, load_datacenter
 from tests.conftest import CASES, REPO

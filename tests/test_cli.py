@@ -25,6 +25,7 @@ COMMANDS = [
     "uninstall",
     "status",
     "rollback",
+    "import compose",
 ]
 
 
@@ -38,7 +39,7 @@ def test_main_help_snapshot(runner: CliRunner, snapshot_text: SnapshotAssertion)
 def test_command_help_snapshot(
     command: str, runner: CliRunner, snapshot_text: SnapshotAssertion
 ) -> None:
-    result = runner.invoke(main, [command, "--help"])
+    result = runner.invoke(main, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert result.output == snapshot_text
 

@@ -13,9 +13,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from chartgen.charts import namespaces
+from chartgen.kinds import kind_of
+from chartgen.model_types import Level
 from chartgen.pod_security import (
-    CHART_LEVELS,
-    Level,
+    STORAGE_LEVEL,
     check_objects,
     check_pod_spec,
     namespace_levels,
@@ -190,17 +191,26 @@ def test_every_rendered_pod_meets_its_namespace_level(
 
 
 def test_the_levels_are_the_strictest_the_charts_meet(rendered: dict[str, list[Release]]) -> None:
-    """No chart is given a weaker level than its pods allow."""
-    met: dict[str, set[Level]] = {}
+    """No chart is given a weaker level than its pods allow: per service, the weakest level its
+    pods meet is the level its kind declares for it; the storage chart's, STORAGE_LEVEL."""
+    declared: dict[tuple[str, str], Level] = {}
+    met: dict[tuple[str, str], set[Level]] = {}
     for case in VALID:
         dc = load(case)
-        kinds = {service.name: service.type for service in dc.services}
+        services = {service.name: service for service in dc.services}
         for release in rendered[case.name]:
-            kind = kinds.get(release.name, "storage")
+            service = services.get(release.name)
+            key = (case.name, release.name)
+            declared[key] = (
+                kind_of(service).pod_security(service) if service is not None else STORAGE_LEVEL
+            )
             for item in release.objects:
                 for _where, _path, spec in pod_specs(item):
-                    met.setdefault(kind, set()).add(strictest_level(spec))
-    assert {kind: weakest(sorted(levels)) for kind, levels in met.items()} == dict(CHART_LEVELS)
+                    met.setdefault(key, set()).add(strictest_level(spec))
+    assert met
+    assert {key: weakest(sorted(levels)) for key, levels in met.items()} == {
+        key: declared[key] for key in met
+    }
 
 
 def test_namespace_levels_of_the_example() -> None:

@@ -50,7 +50,7 @@ def configmaps(releases: list[Release], chart: str) -> Iterator[tuple[str, dict[
         for item in release.objects:
             labels = item["metadata"].get("labels") or {}
             if item["kind"] == "ConfigMap" and labels.get("app.kubernetes.io/name") == chart:
-                yield f"{release.case}/{release.name}", item["data"]
+                yield f"{release.case}/{release.name}/{item['metadata']['name']}", item["data"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -90,6 +90,8 @@ def test_nginx_chart_server_blocks_pass_nginx_t(releases: list[Release], tmp_pat
     nginx = program("nginx", "/usr/sbin/nginx")
     checked = 0
     for where, data in configmaps(releases, "nginx"):
+        if "default.conf" not in data:
+            continue  # a user's site
         folder = tmp_path / where.replace("/", "__")
         (folder / "conf.d").mkdir(parents=True)
         (folder / "conf.d" / "default.conf").write_text(data["default.conf"], encoding="utf-8")
@@ -150,15 +152,50 @@ def wait_for(port: int, server: subprocess.Popen[str], deadline: float) -> None:
     pytest.fail(f"nginx did not listen on 127.0.0.1:{port}")
 
 
+def _served_root(release: Release, into: Path) -> dict[str, str]:
+    """The web root of an nginx release's pod, as its `page` volume mounts it (the default
+    page, or the user's site files mapped to their paths), written under `into`."""
+    data = {
+        item["metadata"]["name"]: item.get("data", {})
+        for item in release.objects
+        if item["kind"] == "ConfigMap"
+    }
+    deployment = next(item for item in release.objects if item["kind"] == "Deployment")
+    volumes = deployment["spec"]["template"]["spec"]["volumes"]
+    page = next(volume for volume in volumes if volume["name"] == "page")["configMap"]
+    served = {}
+    for entry in page["items"]:
+        content = data[page["name"]][entry["key"]]
+        (into / entry["path"]).parent.mkdir(parents=True, exist_ok=True)
+        (into / entry["path"]).write_text(content, encoding="utf-8")
+        served[entry["path"]] = content
+    return served
+
+
+def _nginx_release(releases: list[Release], case: str, name: str) -> Release:
+    return next(r for r in releases if (r.case, r.name) == (case, name))
+
+
+@pytest.mark.parametrize(
+    ("case", "release"), [("mytinydc", "web"), ("app-workloads", "site")], ids=["default", "site"]
+)
 def test_nginx_serves_the_generated_page_and_healthz(
-    releases: list[Release], tmp_path: Path
+    releases: list[Release], tmp_path: Path, case: str, release: str
 ) -> None:
+    """The default page, or the user's site files at their paths, and /healthz."""
     nginx = program("nginx", "/usr/sbin/nginx")
-    where, data = next(configmaps(releases, "nginx"))
+    chosen = _nginx_release(releases, case, release)
+    where = f"{case}/{release}"
+    data = next(data for name, data in configmaps([chosen], "nginx") if "default.conf" in data)
     port = free_loopback_port()
-    html = tmp_path / "html"  # the ConfigMap's page, as the pod mounts it
+    html = tmp_path / "html"  # the web root, as the pod mounts it
     html.mkdir()
-    (html / "index.html").write_text(data["index.html"], encoding="utf-8")
+    served = _served_root(chosen, html)
+    assert served, where
+    if release == "web":
+        assert list(served) == ["index.html"] and "<title>" in served["index.html"]
+    else:
+        assert served == {"index.html": "<h1>My lab</h1>\n", "css/site.css": "h1 { color: teal }\n"}
     block = data["default.conf"]
     assert len(re.findall(r"^\s*listen 8080;$", block, flags=re.MULTILINE)) == 1, block
     assert "root /usr/share/nginx/html;" in block
@@ -176,10 +213,9 @@ def test_nginx_serves_the_generated_page_and_healthz(
     )
     try:
         wait_for(port, server, time.monotonic() + 10)
-        status, page = fetch(f"http://127.0.0.1:{port}/")
-        assert status == 200, where
-        assert page == data["index.html"]
-        assert "<title>" in page
+        for path, content in served.items():
+            assert fetch(f"http://127.0.0.1:{port}/{path}") == (200, content), (where, path)
+        assert fetch(f"http://127.0.0.1:{port}/") == (200, served["index.html"]), where
         assert fetch(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
         with pytest.raises(urllib.error.HTTPError) as missing:
             fetch(f"http://127.0.0.1:{port}/nothing-here")

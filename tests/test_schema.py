@@ -97,3 +97,61 @@ def test_chart_schemas_accept_every_quantity_the_datacenter_accepts(blueprint: s
     for pattern in quantities:
         for suffix in QUANTITY_SUFFIXES:
             assert re.search(pattern, f"0.50{suffix}"), (pattern, suffix)
+
+
+def test_a_key_two_subschemas_refuse_is_reported_once_in_the_words_of_the_closest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A base object schema and its type's fragment (if/then) may both be closed: each unknown
+    key is one problem, at the key, in the words of the subschema that knows the most keys."""
+    from chartgen import schema
+    from chartgen.loader import load_text
+
+    both_closed = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"type": {}, "name": {}, "replicas": {}},
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": "web"}}},
+                "then": {
+                    "additionalProperties": False,
+                    "properties": {"type": {}, "name": {}, "replicas": {}, "host": {}},
+                },
+            }
+        ],
+    }
+    monkeypatch.setattr(schema, "_validator", lambda: schema._Validator(both_closed))
+    loaded = load_text("type: web\nreplicsa: 2\nname: a\nhots: x\nzzz: 1\n", "f.yaml")
+    assert loaded.document is not None
+    problems = sorted(schema.schema_problems(loaded.document))
+    assert [problem.format() for problem in problems] == [
+        'f.yaml:2:1: replicsa: unknown field; did you mean "replicas"?',
+        'f.yaml:4:1: hots: unknown field; did you mean "host"?',
+        "f.yaml:5:1: zzz: unknown field (allowed: host, name, replicas, type)",
+    ]
+
+
+def test_the_service_part_is_assembled_from_the_kinds_fragments() -> None:
+    """`make schema` writes the service definitions from chartgen/kinds/<type>.schema.json and
+    $defs/serviceCommon: the committed schema is exactly that."""
+    from chartgen.schema_source import assembled, schema_text
+
+    text = (REPO / "schemas" / "datacenter.schema.json").read_text(encoding="utf-8")
+    assert schema_text(assembled(json.loads(text))) == text, "run `make schema`"
+
+
+def test_a_kind_fragment_adds_its_keys_to_the_common_ones() -> None:
+    from chartgen.schema_source import assembled
+
+    schema = assembled(SCHEMA)
+    definitions = schema["$defs"]
+    common = set(definitions["serviceCommon"]["properties"])
+    for kind, own in (("nginx", {"site"}), ("nextcloud", {"host", "web"}), ("app", {"ports"})):
+        keys = set(definitions[f"{kind}Service"]["properties"])
+        assert common | own <= keys
+        assert definitions[f"{kind}Service"]["additionalProperties"] is False
+    assert definitions["service"]["properties"]["type"]["enum"] == ["nginx", "nextcloud", "app"]
+    # A kind's fragment refines a common key: app images may be pinned by digest.
+    assert "digest" in definitions["appService"]["properties"]["image"]["properties"]
+    assert "digest" not in definitions["nginxService"]["properties"]["image"]["properties"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chartgen.model import Resources
+from chartgen.model import Resources, Service
 from chartgen.model_types import Arch
 from chartgen.quantity import format_cpu
 
@@ -62,3 +62,15 @@ def objects_name(service_name: str, blueprint: str) -> str:
     the name of a Kubernetes Service (a DNS-1035 label) may not, so such a name is prefixed
     with the blueprint's (53 + 10 characters: still a 63-character label)."""
     return service_name if service_name[:1].isalpha() else f"{blueprint}-{service_name}"
+
+
+def autoscaling_values(service: Service) -> dict[str, Any]:
+    """The `autoscaling` value of a chart: its HorizontalPodAutoscaler from the service's own."""
+    if service.autoscaling is None:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "minReplicas": service.replicas,
+        "maxReplicas": service.autoscaling.max_replicas,
+        "targetCPUUtilizationPercentage": service.autoscaling.cpu_percent,
+    }

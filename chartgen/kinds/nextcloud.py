@@ -1,0 +1,367 @@
+"""The `nextcloud` kind: the Nextcloud stack (PHP-FPM, a web front, PostgreSQL, Redis when
+needed, the cron job), its model, rules and the values of blueprints/nextcloud.
+
+Everything in the values is data taken from the model; the blueprint's templates decide the
+objects.
+Names the chart gives to its claims are mirrored here (see `name_prefix`) because the storage
+chart creates local PersistentVolumes for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+from chartgen import images
+from chartgen.charts import AccessMode, ChartSource, Claim
+from chartgen.charts.common import (
+    arch_affinity,
+    autoscaling_values,
+    node_affinity,
+    objects_name,
+    resource_block,
+    string_map,
+)
+from chartgen.kinds import BuildContext, Kind, schema_fragment
+from chartgen.loader import Document
+from chartgen.model import Datacenter, Resources, Service, Volume, volume_from
+from chartgen.model_types import ARCHES, Arch, Level
+from chartgen.problems import Problem
+from chartgen.routes import route_values, scheme
+from chartgen.rule_support import error_at, service_path, warning_at
+
+BLUEPRINT = "nextcloud"
+Web = Literal["apache", "nginx"]
+
+DEFAULT_RESOURCES = Resources(cpu="250m", memory="512Mi")
+# The containers of the stack besides PHP-FPM; not user-settable in format v1.
+WEB_FRONT_RESOURCES = Resources(cpu="50m", memory="64Mi")
+POSTGRES_RESOURCES = Resources(cpu="250m", memory="256Mi")
+REDIS_RESOURCES = Resources(cpu="50m", memory="64Mi")
+KNOWN_REPOSITORIES = frozenset({"nextcloud"})
+
+# The chart's `nextcloud.prefix` helper: the full name cut to 41 characters, "-" trimmed.
+_PREFIX_LENGTH = 41
+# One PHP-FPM child per 64Mi of the container's memory request, never fewer than 8.
+_MEMORY_PER_FPM_CHILD = Fraction(64 * 2**20)
+_MIN_FPM_CHILDREN = 8
+
+
+@dataclass(frozen=True)
+class NextcloudService(Service):
+    host: str
+    web: Web
+    storage: Volume
+    database_storage: Volume
+    redis: bool
+    tls: bool
+
+    @property
+    def route_host(self) -> str | None:
+        return self.host
+
+    @property
+    def route_tls(self) -> bool:
+        return self.tls
+
+
+def build(
+    raw: Mapping[str, Any], common: Mapping[str, Any], context: BuildContext
+) -> NextcloudService:
+    autoscaling = raw.get("autoscaling")
+    peak_replicas = autoscaling["maxReplicas"] if autoscaling else common["replicas"]
+    expose = common["expose"]
+    return NextcloudService(
+        **common,
+        host=raw["host"],
+        web=raw.get("web", "apache"),
+        storage=volume_from(raw["storage"]),
+        database_storage=volume_from(raw["database"]["storage"]),
+        redis=raw.get("redis", peak_replicas > 1),
+        tls=expose.tls if expose else context.tls_default,
+    )
+
+
+def describe(service: NextcloudService) -> str:
+    return f"Nextcloud, {service.web} front"
+
+
+def pod_security(_service: NextcloudService) -> Level:
+    return "restricted"
+
+
+def workload_requests(service: NextcloudService) -> list[tuple[Resources, int]]:
+    workloads = [
+        (service.resources, service.peak_replicas),
+        (WEB_FRONT_RESOURCES, service.peak_replicas),
+        (POSTGRES_RESOURCES, 1),
+    ]
+    if service.redis:
+        workloads.append((REDIS_RESOURCES, 1))
+    return workloads
+
+
+def main_pod(service: NextcloudService) -> tuple[Resources, ...]:
+    return (service.resources, WEB_FRONT_RESOURCES)
+
+
+def volumes(service: NextcloudService) -> tuple[tuple[tuple[str, ...], Volume], ...]:
+    return ((("storage",), service.storage), (("database", "storage"), service.database_storage))
+
+
+def main_volumes(service: NextcloudService) -> tuple[Volume, ...]:
+    return (service.storage,)
+
+
+def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
+    """The values and claims of the chart of one Nextcloud service."""
+    data_class = dc.storage_class(service.storage.storage_class)
+    database_class = dc.storage_class(service.database_storage.storage_class)
+    data_node = data_class.local.node if data_class and data_class.local else None
+    database_node = database_class.local.node if database_class and database_class.local else None
+    scaled = service.peak_replicas > 1
+    access_mode: AccessMode = "ReadWriteMany" if scaled else "ReadWriteOnce"
+    image = service.image or images.NEXTCLOUD
+    app_affinity = node_affinity(service.architectures, data_node)
+
+    values: dict[str, Any] = {
+        "fullnameOverride": objects_name(service.name, BLUEPRINT),
+        "replicaCount": service.replicas,
+        "image": {"repository": image.repository, "tag": image.tag},
+        "nextcloud": {
+            "host": service.host,
+            # The router's pods (Traefik, or another implementation's) run in the pod network.
+            "trustedProxies": [dc.cluster.pod_subnet],
+            "overwriteProtocol": scheme(service),
+        },
+        "php": {"fpm": fpm_pool(service.resources.memory_value)},
+        "web": {
+            "kind": service.web,
+            "apache": {"image": _image(images.HTTPD)},
+            "nginx": {"image": _image(images.NGINX)},
+            "resources": resource_block(WEB_FRONT_RESOURCES),
+        },
+        "credentials": {
+            "image": _image(images.KUBECTL),
+            "affinity": arch_affinity(credentials_architectures(dc, service)),
+        },
+        "persistence": {
+            "storageClass": data_class.name if data_class else "",
+            "accessMode": access_mode,
+            "size": service.storage.size,
+        },
+        "postgresql": {
+            "image": _image(images.POSTGRES),
+            "persistence": {
+                "storageClass": database_class.name if database_class else "",
+                "size": service.database_storage.size,
+            },
+            "affinity": node_affinity(service.architectures, database_node),
+            "podAnnotations": string_map(service.annotations),
+            "resources": resource_block(POSTGRES_RESOURCES),
+        },
+        "redis": {
+            "enabled": service.redis,
+            "image": _image(images.REDIS),
+            "affinity": arch_affinity(service.architectures),
+            "podAnnotations": string_map(service.annotations),
+            "resources": resource_block(REDIS_RESOURCES),
+        },
+        "cron": {"resources": resource_block(service.resources)},
+        "upgradeJob": {"resources": resource_block(service.resources)},
+        "podAnnotations": string_map(service.annotations),
+        "resources": resource_block(service.resources),
+        "service": {"port": service.expose.port if service.expose else 80},
+        **route_values(dc, service),
+        "affinity": app_affinity,
+        "autoscaling": autoscaling_values(service),
+    }
+    claims = (
+        _claim(service, data_claim_name(service.name), service.storage, dc, access_mode),
+        _claim(service, database_claim_name(service.name), service.database_storage, dc),
+    )
+    return ChartSource(
+        blueprint=BLUEPRINT,
+        values=values,
+        app_version=nextcloud_version(image.tag),
+        claims=tuple(claim for claim in claims if claim is not None),
+    )
+
+
+def fpm_pool(memory_request: Fraction) -> dict[str, int]:
+    """pm.* of the FPM pool: children from the memory request, spare counts in between."""
+    children = max(_MIN_FPM_CHILDREN, int(memory_request // _MEMORY_PER_FPM_CHILD))
+    min_spare = max(1, children // 8)
+    start = max(min_spare, children // 4)
+    return {
+        "maxChildren": children,
+        "startServers": start,
+        "minSpareServers": min_spare,
+        "maxSpareServers": max(start, children // 2),
+    }
+
+
+def credentials_architectures(dc: Datacenter, service: NextcloudService) -> list[Arch]:
+    """Where the kubectl hook Job may run: the service's architectures the image has, else
+    any schedulable node's the image has (the Job is not part of the service's workload)."""
+    platforms = images.KUBECTL.platforms
+    wanted = [arch for arch in service.architectures if arch in platforms]
+    if wanted:
+        return wanted
+    node_arches = {node.arch for node in dc.pod_nodes}
+    fallback = [arch for arch in ARCHES if arch in platforms and arch in node_arches]
+    return fallback or [arch for arch in ARCHES if arch in platforms]
+
+
+def name_prefix(service_name: str) -> str:
+    """The chart's `nextcloud.prefix` helper, for the fullnameOverride a service's chart gets."""
+    return objects_name(service_name, BLUEPRINT)[:_PREFIX_LENGTH].rstrip("-")
+
+
+def data_claim_name(service_name: str) -> str:
+    return f"{name_prefix(service_name)}-data"
+
+
+def database_claim_name(service_name: str) -> str:
+    """The claim of the StatefulSet's volumeClaimTemplate `data`, pod 0."""
+    return f"data-{name_prefix(service_name)}-postgresql-0"
+
+
+def nextcloud_version(tag: str) -> str:
+    """'31.0.9-fpm' -> '31.0.9' (a tag without a variant is kept whole)."""
+    return tag.split("-", 1)[0] or tag
+
+
+def _claim(
+    service: NextcloudService,
+    name: str,
+    volume: Volume,
+    dc: Datacenter,
+    access_mode: AccessMode = "ReadWriteOnce",
+) -> Claim | None:
+    storage = dc.storage_class(volume.storage_class)
+    if storage is None:
+        return None
+    return Claim(
+        namespace=service.namespace,
+        name=name,
+        storage_class=storage.name,
+        size=volume.size,
+        access_mode=access_mode,
+    )
+
+
+def _image(image: images.Image) -> dict[str, str]:
+    return {"repository": image.repository, "tag": image.tag}
+
+
+def rules(dc: Datacenter, service: NextcloudService, doc: Document) -> Iterator[Problem]:
+    yield from _credentials_job_schedulable(dc, service, doc)
+    yield from _scaling(dc, service, doc)
+    yield from _database_storage(dc, service, doc)
+    yield from _route(service, doc)
+
+
+def _credentials_job_schedulable(
+    dc: Datacenter, service: NextcloudService, doc: Document
+) -> Iterator[Problem]:
+    """The chart creates its credentials with a kubectl Job, whose image is published for fewer
+    architectures than the stack's own images."""
+    platforms = images.KUBECTL.platforms
+    if not dc.pod_nodes or any(node.arch in platforms for node in dc.pod_nodes):
+        return  # no schedulable node at all is rule 5's error
+    if service.replicas > 0:
+        wanted = " or ".join(arch for arch in ARCHES if arch in platforms)
+        yield error_at(
+            doc,
+            service_path(service),
+            f'the credentials of "{service.name}" are created by a Job running '
+            f"{images.KUBECTL.repository}, published for {wanted} only: "
+            f"no schedulable node has one of those architectures",
+        )
+
+
+# Rule 6
+def _scaling(dc: Datacenter, service: NextcloudService, doc: Document) -> Iterator[Problem]:
+    if service.peak_replicas <= 1:
+        return
+    storage = dc.storage_class(service.storage.storage_class)
+    if storage is not None and not storage.read_write_many:
+        path = service_path(service, "storage", "class")
+        if service.storage.storage_class is None:
+            path = service_path(service, "storage")
+        yield error_at(
+            doc,
+            path,
+            f'"{storage.name}" is a {storage.type} class (ReadWriteOnce only); '
+            f"{service.peak_replicas} replicas share their data volume and need "
+            "ReadWriteMany (an nfs class)",
+        )
+    if not service.redis:
+        yield error_at(
+            doc,
+            service_path(service, "redis"),
+            "must not be false with more than one replica: sessions and file locks "
+            "are shared through Redis",
+        )
+
+
+def _database_storage(
+    dc: Datacenter, service: NextcloudService, doc: Document
+) -> Iterator[Problem]:
+    if service.replicas == 0:
+        return
+    storage = dc.storage_class(service.database_storage.storage_class)
+    if service.peak_replicas > 1:
+        where = f' on node "{storage.local.node}"' if storage and storage.local else ""
+        yield warning_at(
+            doc,
+            service_path(service, "database"),
+            f'the PostgreSQL of "{service.name}" runs one instance{where}: a single point '
+            f"of failure behind its {service.peak_replicas} replicas",
+        )
+    if storage is not None and storage.type == "nfs":
+        yield warning_at(
+            doc,
+            service_path(service, "database", "storage"),
+            f'PostgreSQL data on NFS class "{storage.name}": NFS locking and fsync '
+            "semantics risk corruption and slow the database; prefer a local class",
+        )
+
+
+def _route(service: NextcloudService, doc: Document) -> Iterator[Problem]:
+    if service.expose is None:
+        return
+    if service.expose.host is not None:
+        yield error_at(
+            doc,
+            service_path(service, "expose", "host"),
+            f'a Nextcloud is routed at its `host` ("{service.host}"): remove expose.host',
+        )
+    if service.route_path != "/":
+        yield error_at(
+            doc,
+            service_path(service, "expose", "path"),
+            "Nextcloud is served at the root of its host: give it a host of its own",
+        )
+
+
+KIND = Kind(
+    name="nextcloud",
+    schema=schema_fragment("nextcloud"),
+    model=NextcloudService,
+    images=(images.NEXTCLOUD, images.HTTPD, images.NGINX, images.POSTGRES, images.REDIS),
+    default_resources=DEFAULT_RESOURCES,
+    build=build,
+    chart_source=chart_source,
+    pod_security=pod_security,
+    rules=rules,
+    workload_requests=workload_requests,
+    main_pod=main_pod,
+    volumes=volumes,
+    main_volumes=main_volumes,
+    describe=describe,
+    known_repositories=KNOWN_REPOSITORIES,
+)
