@@ -35,7 +35,9 @@ _MAX_SCALAR = 200  # far below the emitter's width (4096): no line folding
 _MAX_KEY = 100  # below the emitter's 128-character limit of an implicit key
 # Characters that never make the emitter leave the plain style (no indicator, no `:` or `#`),
 # starting with one that cannot begin a YAML indicator, single spaces between words.
-_SIMPLE = re.compile(r"[A-Za-z0-9/](?:[A-Za-z0-9._/()@+=-]| (?! |$))*")
+# Plain in block context, as the emitter writes them: `:` only before another character,
+# `#` never after a space, single spaces inside (tests compare with the emitter itself).
+_SIMPLE = re.compile(r"[A-Za-z0-9/](?:[A-Za-z0-9._/()@+=,~%-]|:(?=[^ ])|#| (?! |$|#))*")
 # The emitter's own resolver (YAML 1.2): a string it reads as another type is quoted.
 _RESOLVER = VersionedResolver()
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -96,11 +98,12 @@ class Skeleton:
 
 
 def _copy_empty(value: Any) -> Any:
-    """`{}` and `[]` are the only mutable scalars of a skeleton: each caller gets its own."""
+    """`{}`, `[]` and flow lists of words are the only mutable scalars of a skeleton: each
+    caller gets its own copy."""
     if isinstance(value, dict):
         return {}
     if isinstance(value, list):
-        return []
+        return list(value)
     return value
 
 
@@ -189,7 +192,10 @@ def value_lines(indent: int, key: str, value: Any, out: list[str]) -> None:
         for item in value:
             _item_lines(indent + INDENT, item, out)
     else:
-        out.append(f"{pad}{name}: {scalar_text(value)}")
+        try:
+            out.append(f"{pad}{name}: {scalar_text(value)}")
+        except NotFast:
+            out.extend(_round_trip_entry(indent, name, value))
 
 
 def _item_lines(indent: int, item: Any, out: list[str]) -> None:
@@ -203,7 +209,66 @@ def _item_lines(indent: int, item: Any, out: list[str]) -> None:
     elif isinstance(item, list) and item:
         raise NotFast("a list directly inside a list")
     else:
-        out.append(f"{pad}- {scalar_text(item)}")
+        try:
+            out.append(f"{pad}- {scalar_text(item)}")
+        except NotFast:
+            out.extend(_round_trip_item(indent, item))
+
+
+_WRAPPER = "w"
+
+
+@functools.lru_cache(maxsize=4096)
+def _round_trip_entry(indent: int, key: str, value: Any) -> tuple[str, ...]:
+    """`key: value` at column `indent`, for a string the fast path does not model (quotes,
+    line breaks, folding): written by the round-trip emitter itself, at the same column, so
+    that the bytes are those of the whole-file round trip. Costs one small dump, not a parse
+    and dump of the whole blueprint."""
+    if type(value) is not str or indent % INDENT:
+        raise NotFast(f"scalar {value!r}")
+    depth = indent // INDENT
+    document: Any = {key: value}
+    for _level in range(depth):
+        document = {_WRAPPER: document}
+    stream = io.StringIO()
+    round_trip_yaml().dump(document, stream)
+    lines = stream.getvalue().split("\n")
+    if lines[-1] != "":
+        raise NotFast(f"scalar {value!r}: no final line break")
+    lines.pop()
+    wrappers = [f"{' ' * (level * INDENT)}{_WRAPPER}:" for level in range(depth)]
+    if lines[:depth] != wrappers or not lines[depth].startswith(f"{' ' * indent}{key}:"):
+        raise NotFast(f"scalar {value!r}: emitted in an unexpected shape")
+    return tuple(lines[depth:])
+
+
+def _round_trip_item(indent: int, item: Any) -> tuple[str, ...]:
+    """`- item` at column `indent` (the list's key one level up), as `_round_trip_entry`."""
+    if indent < INDENT:
+        raise NotFast(f"scalar {item!r}")
+    lines = _round_trip_list(indent - INDENT, item)
+    if not lines or not lines[0].startswith(f"{' ' * indent}- "):
+        raise NotFast(f"scalar {item!r}: emitted in an unexpected shape")
+    return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _round_trip_list(indent: int, item: Any) -> tuple[str, ...]:
+    if type(item) is not str or indent % INDENT:
+        raise NotFast(f"scalar {item!r}")
+    depth = indent // INDENT
+    document: Any = {"k": [item]}
+    for _level in range(depth):
+        document = {_WRAPPER: document}
+    stream = io.StringIO()
+    round_trip_yaml().dump(document, stream)
+    lines = stream.getvalue().split("\n")
+    if lines[-1] != "":
+        raise NotFast(f"scalar {item!r}: no final line break")
+    lines.pop()
+    if lines[depth] != f"{' ' * indent}k:":
+        raise NotFast(f"scalar {item!r}: emitted in an unexpected shape")
+    return tuple(lines[depth + 1 :])
 
 
 def key_text(key: Any) -> str:
@@ -330,6 +395,9 @@ class _Compiler:
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
 
 
+_FLOW_WORDS = re.compile(r"\[([A-Za-z0-9_./-]+(?:, [A-Za-z0-9_./-]+)*)\]")
+
+
 def _blueprint_scalar(written: str) -> tuple[str, Any]:
     """How the round trip re-emits a scalar of the blueprint (quotes are not preserved), and
     the value YAML reads from it."""
@@ -337,6 +405,13 @@ def _blueprint_scalar(written: str) -> tuple[str, Any]:
         return written, {}
     if written == "[]":
         return written, []
+    flow = _FLOW_WORDS.fullmatch(written)
+    if flow is not None:
+        # A flow list of plain words ([/tmp], [ALL]): the round trip keeps its flow style.
+        words = flow.group(1).split(", ")
+        if all(_reads_as_string(word) for word in words):
+            return written, words
+        raise NotFast(f"flow sequence {written}")
     if len(written) >= 2 and written[0] == written[-1] and written[0] in "\"'":
         loaded = written[1:-1]
         if any(mark in loaded for mark in "\"'\\"):

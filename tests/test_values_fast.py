@@ -8,6 +8,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from chartgen import values_fast
@@ -19,7 +21,7 @@ from chartgen.validate import validate_file
 from chartgen.values import merge_values, merge_values_round_trip
 from tests.conftest import case_dirs
 
-BLUEPRINTS = ("nginx", "nextcloud", "storage")
+BLUEPRINTS = ("nginx", "nextcloud", "app", "storage")
 
 
 def _defaults(blueprint: str) -> str:
@@ -65,12 +67,38 @@ def test_the_fast_path_serves_the_common_charts() -> None:
     "value",
     ["{{ .Release.Name }}", "a: b", "x #y", "line\nbreak", None, 1.5, "é", " lead", "y" * 300],
 )
-def test_values_outside_the_fast_path_fall_back_exactly(value: Any) -> None:
+def test_strings_the_emitter_quotes_or_folds_merge_exactly(value: Any) -> None:
+    """A string beyond the simple forms is written by the emitter itself, at its column; a
+    value of another type (None, a float) makes the fast path step aside."""
     text = _defaults("nginx")
     overrides = {"page": {"title": value}, "podAnnotations": {"k": value}}
-    assert values_fast.merge(text, overrides, "nginx") is None
+    fast = values_fast.merge(text, overrides, "nginx")
+    assert (fast is not None) == isinstance(value, str)
     expected = merge_values_round_trip(text, overrides, "nginx")
     assert merge_values(text, overrides, "nginx") == expected
+
+
+_ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=120)
+
+
+@given(_ANY_TEXT, _ANY_TEXT)
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_any_string_anywhere_merges_like_the_round_trip(first: str, second: str) -> None:
+    """Map values at several depths, list items, and the first and later keys of a mapping
+    inside a list: where the emitter's column and the dash differ."""
+    text = _defaults("app")
+    overrides = {
+        "image": {"repository": "r", "tag": "t"},
+        "podAnnotations": {"a": first, "b": second},
+        "env": {"A": first},
+        "args": [first, second],
+        "files": [{"path": first, "content": second}, {"path": "/p", "content": first}],
+        "secretEnv": [{"name": "N", "secret": second, "key": first}],
+        "service": {"targetPort": first},
+    }
+    fast = values_fast.merge(text, overrides, "app")
+    assert fast is not None
+    assert fast == merge_values_round_trip(text, overrides, "app")
 
 
 def test_an_unknown_key_is_refused_like_the_round_trip() -> None:
