@@ -138,11 +138,6 @@ class ImageOverride:
     tag: str
     digest: str | None = None
 
-    @property
-    def reference(self) -> str:
-        pinned = f"@{self.digest}" if self.digest else ""
-        return f"{self.repository}:{self.tag}{pinned}"
-
 
 @dataclass(frozen=True)
 class Autoscaling:

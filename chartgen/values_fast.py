@@ -224,22 +224,10 @@ def _round_trip_entry(indent: int, key: str, value: Any) -> tuple[str, ...]:
     line breaks, folding): written by the round-trip emitter itself, at the same column, so
     that the bytes are those of the whole-file round trip. Costs one small dump, not a parse
     and dump of the whole blueprint."""
-    if type(value) is not str or indent % INDENT:
-        raise NotFast(f"scalar {value!r}")
-    depth = indent // INDENT
-    document: Any = {key: value}
-    for _level in range(depth):
-        document = {_WRAPPER: document}
-    stream = io.StringIO()
-    round_trip_yaml().dump(document, stream)
-    lines = stream.getvalue().split("\n")
-    if lines[-1] != "":
-        raise NotFast(f"scalar {value!r}: no final line break")
-    lines.pop()
-    wrappers = [f"{' ' * (level * INDENT)}{_WRAPPER}:" for level in range(depth)]
-    if lines[:depth] != wrappers or not lines[depth].startswith(f"{' ' * indent}{key}:"):
+    lines = _emitted_at(indent, key, value)
+    if not lines or not lines[0].startswith(f"{' ' * indent}{key}:"):
         raise NotFast(f"scalar {value!r}: emitted in an unexpected shape")
-    return tuple(lines[depth:])
+    return lines
 
 
 def _round_trip_item(indent: int, item: Any) -> tuple[str, ...]:
@@ -254,21 +242,32 @@ def _round_trip_item(indent: int, item: Any) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=4096)
 def _round_trip_list(indent: int, item: Any) -> tuple[str, ...]:
-    if type(item) is not str or indent % INDENT:
-        raise NotFast(f"scalar {item!r}")
+    lines = _emitted_at(indent, _WRAPPER, [item])
+    if not lines or lines[0] != f"{' ' * indent}{_WRAPPER}:":
+        raise NotFast(f"scalar {item!r}: emitted in an unexpected shape")
+    return lines[1:]
+
+
+def _emitted_at(indent: int, key: str, value: Any) -> tuple[str, ...]:
+    """The lines the round-trip emitter writes for `key: value` nested at column `indent`
+    (under wrapper keys, which are checked and dropped); a string, or a list of one."""
+    scalar = value[0] if type(value) is list and len(value) == 1 else value
+    if type(scalar) is not str or indent % INDENT:
+        raise NotFast(f"scalar {scalar!r}")
     depth = indent // INDENT
-    document: Any = {"k": [item]}
+    document: Any = {key: value}
     for _level in range(depth):
         document = {_WRAPPER: document}
     stream = io.StringIO()
     round_trip_yaml().dump(document, stream)
     lines = stream.getvalue().split("\n")
     if lines[-1] != "":
-        raise NotFast(f"scalar {item!r}: no final line break")
+        raise NotFast(f"scalar {scalar!r}: no final line break")
     lines.pop()
-    if lines[depth] != f"{' ' * indent}k:":
-        raise NotFast(f"scalar {item!r}: emitted in an unexpected shape")
-    return tuple(lines[depth + 1 :])
+    wrappers = [f"{' ' * (level * INDENT)}{_WRAPPER}:" for level in range(depth)]
+    if lines[:depth] != wrappers:
+        raise NotFast(f"scalar {scalar!r}: emitted in an unexpected shape")
+    return tuple(lines[depth:])
 
 
 def key_text(key: Any) -> str:

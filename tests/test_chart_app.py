@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chartgen.plan import read_plan
 from tests.chart_support import build, documents, helm
 from tests.conftest import CASES
 
@@ -34,16 +35,9 @@ services:
 
 
 def template(tree: Path, release: str) -> tuple[dict[str, Any], ...]:
-    plan = json.loads(json.dumps(_releases(tree)))
-    namespace = next(entry["namespace"] for entry in plan if entry["name"] == release)
-    return documents(helm("template", release, str(tree / "charts" / release), "-n", namespace))
-
-
-def _releases(tree: Path) -> list[dict[str, Any]]:
-    from ruamel.yaml import YAML
-
-    loaded: dict[str, Any] = YAML(typ="safe", pure=True).load(tree / "releases.yaml")
-    return list(loaded["releases"])
+    plan = read_plan(tree)
+    found = next(entry for entry in plan.releases if entry.name == release)
+    return documents(helm("template", release, str(plan.chart_path(found)), "-n", found.namespace))
 
 
 def kinds(objects: tuple[dict[str, Any], ...]) -> list[str]:

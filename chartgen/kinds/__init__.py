@@ -37,7 +37,6 @@ class BuildContext:
 @dataclass(frozen=True)
 class Kind(Generic[S]):
     name: str
-    model: type[S]
     # Every image the kind's pods run; empty when the user names the only one (`app`).
     images: tuple[Image, ...]
     default_resources: Resources

@@ -591,7 +591,6 @@ def _probe_values(service: AppService) -> dict[str, Any]:
 KIND = Kind(
     name="app",
     schema=schema_fragment("app"),
-    model=AppService,
     images=(),
     default_resources=DEFAULT_RESOURCES,
     build=build,

@@ -351,7 +351,6 @@ def _route(service: NextcloudService, doc: Document) -> Iterator[Problem]:
 KIND = Kind(
     name="nextcloud",
     schema=schema_fragment("nextcloud"),
-    model=NextcloudService,
     images=(images.NEXTCLOUD, images.HTTPD, images.NGINX, images.POSTGRES, images.REDIS),
     default_resources=DEFAULT_RESOURCES,
     build=build,

@@ -143,7 +143,6 @@ def _site(site: Site) -> dict[str, Any]:
 KIND = Kind(
     name="nginx",
     schema=schema_fragment("nginx"),
-    model=NginxService,
     images=(NGINX,),
     default_resources=DEFAULT_RESOURCES,
     build=build,
