@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from chartgen.loader_fast import compose_tree
 from chartgen.problems import Problem
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -80,10 +81,10 @@ def load_file(path: str) -> LoadResult:
             raw = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as error:
         return _fail(path, 1, 1, f"cannot read the file: {error.strerror or error}")
-    return load_bytes(raw, path)
+    return load_bytes(raw, path, fast=True)
 
 
-def load_bytes(raw: bytes, source: str) -> LoadResult:
+def load_bytes(raw: bytes, source: str, *, fast: bool = False) -> LoadResult:
     if len(raw) > MAX_INPUT_BYTES:
         return _fail(source, 1, 1, f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
     try:
@@ -91,10 +92,17 @@ def load_bytes(raw: bytes, source: str) -> LoadResult:
     except UnicodeDecodeError as error:
         line, column = _offset_position(raw, error.start)
         return _fail(source, line, column, f"not valid UTF-8 (byte 0x{raw[error.start]:02x})")
-    return load_text(text.removeprefix("\ufeff"), source)
+    return load_text(text.removeprefix("\ufeff"), source, fast=fast)
 
 
-def load_text(text: str, source: str) -> LoadResult:
+def load_text(text: str, source: str, *, fast: bool = False) -> LoadResult:
+    """`fast`: try libyaml first (chartgen.loader_fast), for a reader of the data and its
+    positions only: its tree has plain scalars and no comments, so a caller that writes the
+    text back (import compose) takes ruamel's round trip."""
+    if fast:
+        tree = compose_tree(text, MAX_DEPTH)
+        if tree is not None:
+            return LoadResult(Document(source, _plain(tree), tree), ())
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
