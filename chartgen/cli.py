@@ -256,3 +256,9 @@ for _command in INSTALL_COMMANDS:
 from chartgen.cli_import import import_group  # noqa: E402
 
 main.add_command(import_group)
+
+# backup / restore of a Nextcloud's database, through kubectl.
+from chartgen.cli_backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402
+
+for _command in BACKUP_COMMANDS:
+    main.add_command(_command)

@@ -42,7 +42,7 @@ def _tree_argument(command: F) -> F:
     )(command)
 
 
-def _cluster_options(command: F) -> F:
+def cluster_options(command: F) -> F:
     command = click.option(
         "--kube-context",
         metavar="NAME",
@@ -101,7 +101,7 @@ def _concurrency_option(command: F) -> F:
     is_flag=True,
     help="Leave no half-installed release: a failing one is rolled back (implies --wait).",
 )
-@_cluster_options
+@cluster_options
 @_concurrency_option
 @click.pass_context
 @handles_errors
@@ -150,7 +150,7 @@ def install(
 )
 @click.option("--dry-run", is_flag=True, help="Contact the cluster but change nothing.")
 @_waiting_options
-@_cluster_options
+@cluster_options
 @_concurrency_option
 @click.pass_context
 @handles_errors
@@ -188,7 +188,7 @@ def uninstall(
 @click.command()
 @_tree_argument
 @output_format_option(("table", "json"), "A table for people or JSON for programs.")
-@_cluster_options
+@cluster_options
 @click.pass_context
 @handles_errors
 def status(
@@ -214,7 +214,7 @@ def status(
 @click.argument("revision", required=False, type=click.IntRange(min=1))
 @output_dir_option("The built folder that records the release.", name="directory", as_path=True)
 @_waiting_options
-@_cluster_options
+@cluster_options
 @click.pass_context
 @handles_errors
 def rollback(

@@ -120,10 +120,10 @@ def preview_argv(release: Release, tree: Path, connection: Connection) -> list[s
 def crd_argv(name: str, connection: Connection) -> list[str]:
     """kubectl's argv reading one CustomResourceDefinition (is it there, is it Established?)."""
     argv = ["get", "customresourcedefinition", name, "--output", "json"]
-    return argv + _kubectl_connection(connection)
+    return argv + kubectl_connection_flags(connection)
 
 
-def _kubectl_connection(connection: Connection) -> list[str]:
+def kubectl_connection_flags(connection: Connection) -> list[str]:
     argv: list[str] = []
     if connection.kubeconfig is not None:
         argv += ["--kubeconfig", str(connection.kubeconfig)]
@@ -194,7 +194,7 @@ def delete_claims_argv(namespace: str, claims: Sequence[str], connection: Connec
         "--ignore-not-found",
         "--wait=false",
     ]
-    return argv + _kubectl_connection(connection)
+    return argv + kubectl_connection_flags(connection)
 
 
 def missing_kubeconfig(

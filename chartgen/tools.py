@@ -47,8 +47,8 @@ def find_helm(explicit: str | None = None) -> Helm:
     )
 
 
-def find_kubectl() -> Path:
-    """kubectl for `--delete-data`: the tools folder of `make demo`, then PATH."""
+def find_kubectl(needed_by: str = "--delete-data") -> Path:
+    """kubectl: the tools folder of `make demo`, then PATH."""
     bundled = tools_dir() / "kubectl"
     if bundled.is_file() and os.access(bundled, os.X_OK):
         return bundled
@@ -56,7 +56,7 @@ def find_kubectl() -> Path:
     if on_path:
         return Path(on_path)
     raise OperationFailed(
-        f"kubectl not found (needed by --delete-data): run `make demo` (fetches it into "
+        f"kubectl not found (needed by {needed_by}): run `make demo` (fetches it into "
         f"{tools_dir()}) or put kubectl on PATH"
     )
 

@@ -395,16 +395,16 @@ def test_redis_requires_its_password(root: Rendered, small: Rendered) -> None:
 
 
 def test_network_policies_admit_only_the_nextcloud_pods(root: Rendered) -> None:
-    for name, port in (("cloud-postgresql", 5432), ("cloud-redis", 6379)):
+    php = ["app", "cron", "upgrade"]
+    for name, port, clients in (
+        ("cloud-postgresql", 5432, [*php, "backup"]),
+        ("cloud-redis", 6379, php),
+    ):
         policy = root.named("NetworkPolicy", name)["spec"]
         (rule,) = policy["ingress"]
         (source,) = rule["from"]
         assert source["podSelector"]["matchExpressions"] == [
-            {
-                "key": "app.kubernetes.io/component",
-                "operator": "In",
-                "values": ["app", "cron", "upgrade"],
-            }
+            {"key": "app.kubernetes.io/component", "operator": "In", "values": clients}
         ]
         assert source["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "cloud"
         assert rule["ports"] == [{"port": port, "protocol": "TCP"}]

@@ -33,6 +33,7 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from chartgen.cli import main
+from chartgen.kinds.nextcloud import OWNED_CONFIG_KEYS
 from chartgen.loader import MAX_DEPTH, MAX_INTEGER, load_file, load_text
 from chartgen.model import DEFAULT_POD_SUBNETS, DEFAULT_SERVICE_SUBNET, Resources
 from chartgen.quantity import parse_quantity
@@ -348,13 +349,17 @@ def _repair_service(service: Json, pod_arches: set[str], storage: list[Json]) ->
         else service.get("replicas", 1)
     )
     names = {entry["name"] for entry in storage}
-    for volume in (service["storage"], service["database"]["storage"]):  # rule 3
+    backup = service["database"].get("backup")
+    backup_volumes = [backup["storage"]] if backup is not None else []
+    for volume in (service["storage"], service["database"]["storage"], *backup_volumes):  # rule 3
         if volume.get("class") not in names:
             volume["class"] = storage[0]["name"] if storage else _class_named(storage, "nfs")
             names = {entry["name"] for entry in storage}
     if peak > 1:  # rule 6
         service["storage"]["class"] = _class_named(storage, "nfs")
         service.pop("redis", None)
+    for key in [key for key in service.get("config", {}) if key in OWNED_CONFIG_KEYS]:
+        del service["config"][key]  # chartgen's own config.php keys are refused
 
 
 def _positive_quantities(doc: Json) -> None:
@@ -365,7 +370,9 @@ def _positive_quantities(doc: Json) -> None:
                 if parse_quantity(str(capacity[key])) == 0:
                     capacity[key] = fallback
     for service in doc["services"]:
-        volumes = [service.get("storage"), service.get("database", {}).get("storage")]
+        database = service.get("database", {})
+        volumes = [service.get("storage"), database.get("storage")]
+        volumes += [database.get("backup", {}).get("storage")]
         volumes += [entry.get("storage") for entry in service.get("volumes", [])]
         for volume in volumes:
             if volume is not None and parse_quantity(str(volume["size"])) == 0:

@@ -10,7 +10,7 @@ chart creates local PersistentVolumes for them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -28,7 +28,7 @@ from chartgen.kinds import BuildContext, Kind, schema_fragment
 from chartgen.loader import Document
 from chartgen.model import Datacenter, Resources, Service, Volume, volume_from
 from chartgen.model_types import ARCHES, Arch, Level
-from chartgen.problems import Problem
+from chartgen.problems import Problem, format_path
 from chartgen.routes import route_values, scheme
 from chartgen.rule_support import error_at, service_path, warning_at
 
@@ -40,6 +40,7 @@ DEFAULT_RESOURCES = Resources(cpu="250m", memory="512Mi")
 WEB_FRONT_RESOURCES = Resources(cpu="50m", memory="64Mi")
 POSTGRES_RESOURCES = Resources(cpu="250m", memory="256Mi")
 REDIS_RESOURCES = Resources(cpu="50m", memory="64Mi")
+BACKUP_RESOURCES = Resources(cpu="100m", memory="256Mi")
 KNOWN_REPOSITORIES = frozenset({"nextcloud"})
 
 # The chart's `nextcloud.prefix` helper: the full name cut to 41 characters, "-" trimmed.
@@ -47,6 +48,89 @@ _PREFIX_LENGTH = 41
 # One PHP-FPM child per 64Mi of the container's memory request, never fewer than 8.
 _MEMORY_PER_FPM_CHILD = Fraction(64 * 2**20)
 _MIN_FPM_CHILDREN = 8
+DEFAULT_BACKUP_SCHEDULE = "30 2 * * *"
+DEFAULT_BACKUP_KEEP = 7
+DEFAULT_SMTP_PORT = 587
+# SMTPS: Nextcloud's mailer speaks TLS from the first byte only with mail_smtpsecure 'ssl';
+# on other ports it upgrades with STARTTLS when the server offers it.
+SMTPS_PORT = 465
+
+_MAIL_KEYS = (
+    "mail_smtpmode",
+    "mail_smtphost",
+    "mail_smtpport",
+    "mail_smtpsecure",
+    "mail_from_address",
+    "mail_domain",
+    "mail_smtpauth",
+    "mail_smtpname",
+    "mail_smtppassword",
+)
+_INSTALLER_KEYS = (
+    "dbtype",
+    "dbhost",
+    "dbname",
+    "dbuser",
+    "dbpassword",
+    "dbport",
+    "dbtableprefix",
+    "datadirectory",
+    "instanceid",
+    "passwordsalt",
+    "secret",
+    "version",
+    "installed",
+)
+# Keys of config.php that chartgen writes itself (or Nextcloud's installer and `occ` own):
+# `config` may not set them, and each names what to use instead.
+OWNED_CONFIG_KEYS: Mapping[str, str] = {
+    "trusted_domains": "it is the service's `host`",
+    "trusted_proxies": "use `trustedProxies`",
+    "overwriteprotocol": "it follows `expose.tls`",
+    "overwrite.cli.url": "it is made of `host` and `expose.tls`",
+    "htaccess.RewriteBase": "the chart serves Nextcloud at the root of its host",
+    "maintenance_window_start": "the chart sets it",
+    "default_phone_region": "use `phoneRegion`",
+    "default_language": "use `defaultLanguage`",
+    "upgrade.disable-web": "the chart upgrades Nextcloud when its image changes",
+    "apps_paths": "the chart sets the app folders",
+    "memcache.local": "the chart sets the caches",
+    "memcache.distributed": "it follows `redis`",
+    "memcache.locking": "it follows `redis`",
+    "redis": "it follows `redis`",
+    **dict.fromkeys(_MAIL_KEYS, "use `mail`"),
+    **dict.fromkeys(_INSTALLER_KEYS, "Nextcloud's installer writes it at installation"),
+    "maintenance": "`chartgen backup` and `chartgen restore` switch it with occ",
+}
+
+ConfigScalar = str | int | float | bool
+ConfigValue = ConfigScalar | tuple[ConfigScalar, ...]
+
+
+@dataclass(frozen=True)
+class Backup:
+    """Scheduled pg_dump runs onto a claim of their own, the newest `keep` dumps kept."""
+
+    schedule: str
+    keep: int
+    storage: Volume
+
+
+@dataclass(frozen=True)
+class Mail:
+    host: str
+    port: int
+    sender: str  # the `from` address
+    secret: str | None  # Secret with keys `username` and `password`, made outside git
+
+    @property
+    def from_address(self) -> str:
+        """The local part of the sender: Nextcloud's mail_from_address."""
+        return self.sender.rsplit("@", 1)[0]
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rsplit("@", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -57,6 +141,12 @@ class NextcloudService(Service):
     database_storage: Volume
     redis: bool
     tls: bool
+    backup: Backup | None = None
+    mail: Mail | None = None
+    phone_region: str | None = None
+    default_language: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    config: Mapping[str, ConfigValue] = field(default_factory=dict)
 
     @property
     def route_host(self) -> str | None:
@@ -81,7 +171,51 @@ def build(
         database_storage=volume_from(raw["database"]["storage"]),
         redis=raw.get("redis", peak_replicas > 1),
         tls=expose.tls if expose else context.tls_default,
+        backup=_backup(raw["database"].get("backup")),
+        mail=_mail(raw.get("mail")),
+        phone_region=raw.get("phoneRegion"),
+        default_language=raw.get("defaultLanguage"),
+        trusted_proxies=tuple(raw.get("trustedProxies", ())),
+        config={str(key): _config_value(value) for key, value in raw.get("config", {}).items()},
     )
+
+
+def _backup(raw: Mapping[str, Any] | None) -> Backup | None:
+    if raw is None:
+        return None
+    return Backup(
+        schedule=raw.get("schedule", DEFAULT_BACKUP_SCHEDULE),
+        keep=raw.get("keep", DEFAULT_BACKUP_KEEP),
+        storage=volume_from(raw["storage"]),
+    )
+
+
+def _mail(raw: Mapping[str, Any] | None) -> Mail | None:
+    if raw is None:
+        return None
+    return Mail(
+        host=raw["host"],
+        port=raw.get("port", DEFAULT_SMTP_PORT),
+        sender=raw["from"],
+        secret=raw.get("secret"),
+    )
+
+
+def _config_value(value: Any) -> ConfigValue:
+    """A schema-valid `config` value as plain Python data (lists become tuples)."""
+    if isinstance(value, list):
+        return tuple(_config_scalar(item) for item in value)
+    return _config_scalar(value)
+
+
+def _config_scalar(value: Any) -> ConfigScalar:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
 
 
 def describe(service: NextcloudService) -> str:
@@ -100,6 +234,8 @@ def workload_requests(service: NextcloudService) -> list[tuple[Resources, int]]:
     ]
     if service.redis:
         workloads.append((REDIS_RESOURCES, 1))
+    if service.backup is not None:
+        workloads.append((BACKUP_RESOURCES, 1))
     return workloads
 
 
@@ -108,7 +244,10 @@ def main_pod(service: NextcloudService) -> tuple[Resources, ...]:
 
 
 def volumes(service: NextcloudService) -> tuple[tuple[tuple[str, ...], Volume], ...]:
-    return ((("storage",), service.storage), (("database", "storage"), service.database_storage))
+    claimed = ((("storage",), service.storage), (("database", "storage"), service.database_storage))
+    if service.backup is None:
+        return claimed
+    return (*claimed, (("database", "backup", "storage"), service.backup.storage))
 
 
 def main_volumes(service: NextcloudService) -> tuple[Volume, ...]:
@@ -133,8 +272,12 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         "nextcloud": {
             "host": service.host,
             # The router's pods (Traefik, or another implementation's) run in the pod network.
-            "trustedProxies": [dc.cluster.pod_subnet],
+            "trustedProxies": [dc.cluster.pod_subnet, *service.trusted_proxies],
             "overwriteProtocol": scheme(service),
+            "defaultPhoneRegion": service.phone_region or "",
+            "defaultLanguage": service.default_language or "",
+            "mail": mail_values(service.mail),
+            "extraConfig": {key: _plain(value) for key, value in service.config.items()},
         },
         "php": {"fpm": fpm_pool(service.resources.memory_value)},
         "web": {
@@ -170,6 +313,7 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
             "resources": resource_block(REDIS_RESOURCES),
         },
         "cron": {"resources": resource_block(service.resources)},
+        "backup": backup_values(dc, service),
         "upgradeJob": {"resources": resource_block(service.resources)},
         "podAnnotations": string_map(service.annotations),
         "resources": resource_block(service.resources),
@@ -181,6 +325,9 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
     claims = (
         _claim(service, data_claim_name(service.name), service.storage, dc, access_mode),
         _claim(service, database_claim_name(service.name), service.database_storage, dc),
+        _claim(service, backup_claim_name(service.name), service.backup.storage, dc)
+        if service.backup is not None
+        else None,
     )
     return ChartSource(
         blueprint=BLUEPRINT,
@@ -188,6 +335,51 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         app_version=nextcloud_version(image.tag),
         claims=tuple(claim for claim in claims if claim is not None),
     )
+
+
+def mail_values(mail: Mail | None) -> dict[str, Any]:
+    """`nextcloud.mail`: an empty host leaves Nextcloud's mail settings alone."""
+    if mail is None:
+        return {
+            "host": "",
+            "port": DEFAULT_SMTP_PORT,
+            "secure": "",
+            "fromAddress": "",
+            "domain": "",
+            "existingSecret": "",
+        }
+    return {
+        "host": mail.host,
+        "port": mail.port,
+        "secure": "ssl" if mail.port == SMTPS_PORT else "",
+        "fromAddress": mail.from_address,
+        "domain": mail.domain,
+        "existingSecret": mail.secret or "",
+    }
+
+
+def backup_values(dc: Datacenter, service: NextcloudService) -> dict[str, Any]:
+    backup = service.backup
+    if backup is None:
+        return {"enabled": False}
+    storage = dc.storage_class(backup.storage.storage_class)
+    node = storage.local.node if storage and storage.local else None
+    return {
+        "enabled": True,
+        "schedule": backup.schedule,
+        "keep": backup.keep,
+        "persistence": {
+            "storageClass": storage.name if storage else "",
+            "size": backup.storage.size,
+        },
+        "affinity": node_affinity(service.architectures, node),
+        "resources": resource_block(BACKUP_RESOURCES),
+    }
+
+
+def _plain(value: ConfigValue) -> Any:
+    """A config value as values.yaml data (a list, not a tuple)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def fpm_pool(memory_request: Fraction) -> dict[str, int]:
@@ -229,6 +421,11 @@ def database_claim_name(service_name: str) -> str:
     return f"data-{name_prefix(service_name)}-postgresql-0"
 
 
+def backup_claim_name(service_name: str) -> str:
+    """The claim of the backup CronJob's dumps."""
+    return f"{name_prefix(service_name)}-backup"
+
+
 def nextcloud_version(tag: str) -> str:
     """'31.0.9-fpm' -> '31.0.9' (a tag without a variant is kept whole)."""
     return tag.split("-", 1)[0] or tag
@@ -262,6 +459,7 @@ def rules(dc: Datacenter, service: NextcloudService, doc: Document) -> Iterator[
     yield from _scaling(dc, service, doc)
     yield from _database_storage(dc, service, doc)
     yield from _route(service, doc)
+    yield from _owned_config_keys(service, doc)
 
 
 def _credentials_job_schedulable(
@@ -345,6 +543,23 @@ def _route(service: NextcloudService, doc: Document) -> Iterator[Problem]:
             doc,
             service_path(service, "expose", "path"),
             "Nextcloud is served at the root of its host: give it a host of its own",
+        )
+
+
+def _owned_config_keys(service: NextcloudService, doc: Document) -> Iterator[Problem]:
+    """`config` adds keys; one that chartgen (or the installer, or occ) writes would fight it."""
+    for key in service.config:
+        instead = OWNED_CONFIG_KEYS.get(key)
+        if instead is None:
+            continue
+        path = service_path(service, "config", key)
+        line, column = doc.key_position(path)
+        yield Problem(
+            line,
+            column,
+            format_path(path),
+            f'"{key}" cannot be set in config: {instead}',
+            file=doc.source,
         )
 
 

@@ -66,6 +66,10 @@ Object names.
 {{- printf "%s-data" (include "nextcloud.prefix" .) }}
 {{- end }}
 
+{{- define "nextcloud.backupClaim" -}}
+{{- printf "%s-backup" (include "nextcloud.prefix" .) }}
+{{- end }}
+
 {{- define "nextcloud.postgresql" -}}
 {{- printf "%s-postgresql" (include "nextcloud.prefix" .) }}
 {{- end }}
@@ -90,6 +94,27 @@ A PHP single-quoted string literal.
 */}}
 {{- define "nextcloud.phpString" -}}
 {{- printf "'%s'" (. | toString | replace "\\" "\\\\" | replace "'" "\\'") }}
+{{- end }}
+
+{{/*
+A config.php value of `nextcloud.extraConfig` as a PHP literal: strings through
+nextcloud.phpString, numbers as JSON writes them (a PHP number literal too), booleans, and
+lists of those as arrays.
+*/}}
+{{- define "nextcloud.phpValue" -}}
+{{- if kindIs "string" . }}
+{{- include "nextcloud.phpString" . }}
+{{- else if kindIs "bool" . }}
+{{- ternary "true" "false" . }}
+{{- else if kindIs "slice" . }}
+{{- print "array(" }}
+{{- range $index, $item := . }}{{ $index }} => {{ include "nextcloud.phpValue" $item }}, {{ end }}
+{{- print ")" }}
+{{- else if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) }}
+{{- toJson . }}
+{{- else }}
+{{- fail (printf "nextcloud.extraConfig: unsupported value %v" .) }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -137,6 +162,18 @@ then write into /usr/local/etc, which uid 33 cannot; chartgen configures Redis i
   value: {{ .Values.php.memoryLimit | quote }}
 - name: PHP_UPLOAD_LIMIT
   value: {{ .Values.php.uploadLimit | quote }}
+{{- with .Values.nextcloud.mail.existingSecret }}
+- name: CHARTGEN_SMTP_NAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: username
+- name: CHARTGEN_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: password
+{{- end }}
 {{- if .Values.redis.enabled }}
 - name: CHARTGEN_REDIS_HOST
   value: {{ include "nextcloud.redis" . | quote }}
