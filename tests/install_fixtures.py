@@ -18,13 +18,16 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from chartgen.cli import main
+from chartgen.platform_pins import PINS
 from chartgen.tools import find_helm
-from tests.chart_repository import ChartRepository, StandInChart, start_repository
+from tests.chart_repository import KNOWN_CRDS, ChartRepository, StandInChart, start_repository
 from tests.conftest import CASES
 from tests.kube_emulator import EmulatedCluster, start_cluster
 
@@ -187,3 +190,40 @@ def chart_repository(tmp_path: Path) -> Iterator[ServeCharts]:
     finally:
         for repository in started:
             repository.stop()
+
+
+def _safe_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    return yaml
+
+
+def stand_ins(tree: Path, bump: str = "", without_crds: bool = False) -> list[StandInChart]:
+    """One stand-in per repository release of TREE (its version suffixed with BUMP)."""
+    document = _safe_yaml().load((tree / "releases.yaml").read_text())
+    charts = []
+    for entry in document["releases"]:
+        if "repository" not in entry:
+            continue
+        crds: tuple[Any, ...] = ()
+        if not without_crds:
+            needed = {crd for other in document["releases"] for crd in other.get("crds", [])}
+            crds = tuple(KNOWN_CRDS[name] for name in sorted(needed) if _brings(entry, name))
+        charts.append(StandInChart(entry["chart"], entry["version"] + bump, crds))
+    return charts
+
+
+def _brings(entry: dict[str, Any], crd: str) -> bool:
+    return any(pin.chart == entry["chart"] and crd in pin.crds for pin in PINS if pin.crds)
+
+
+def point_releases_at(tree: Path, repository: ChartRepository, bump: str = "") -> None:
+    """The tree's repository releases, from the loopback repository (at VERSION+BUMP)."""
+    path = tree / "releases.yaml"
+    document = _safe_yaml().load(path.read_text())
+    for entry in document["releases"]:
+        if "repository" in entry:
+            entry["repository"] = repository.url
+            entry["version"] += bump
+    with path.open("w") as stream:
+        _safe_yaml().dump(document, stream)

@@ -25,14 +25,16 @@ from chartgen.install import Progress, Session
 from chartgen.install import install as install_releases
 from chartgen.plan import read_plan
 from chartgen.tools import find_helm
-from tests.chart_repository import KNOWN_CRDS, ChartRepository, StandInChart, serve_charts
+from tests.chart_repository import ChartRepository, serve_charts
 from tests.conftest import REPO
 from tests.install_fixtures import (
     StartCluster,
     build_tree,
     cluster,
     helm_env,
+    point_releases_at,
     postgres,
+    stand_ins,
     start_emulated,
 )
 from tests.kube_emulator import EmulatedCluster
@@ -44,39 +46,6 @@ def _yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     return yaml
-
-
-def _stand_ins(tree: Path, bump: str = "", without_crds: bool = False) -> list[StandInChart]:
-    """One stand-in per repository release of TREE (its version suffixed with BUMP)."""
-    document = _yaml().load((tree / "releases.yaml").read_text())
-    charts = []
-    for entry in document["releases"]:
-        if "repository" not in entry:
-            continue
-        crds: tuple[Any, ...] = ()
-        if not without_crds:
-            needed = {crd for other in document["releases"] for crd in other.get("crds", [])}
-            crds = tuple(KNOWN_CRDS[name] for name in sorted(needed) if _brings(entry, name))
-        charts.append(StandInChart(entry["chart"], entry["version"] + bump, crds))
-    return charts
-
-
-def _brings(entry: dict[str, Any], crd: str) -> bool:
-    from chartgen.platform_pins import PINS
-
-    return any(pin.chart == entry["chart"] and crd in pin.crds for pin in PINS if pin.crds)
-
-
-def _point_at(tree: Path, repository: ChartRepository, bump: str = "") -> None:
-    """The tree's repository releases, from the loopback repository (at VERSION+BUMP)."""
-    path = tree / "releases.yaml"
-    document = _yaml().load(path.read_text())
-    for entry in document["releases"]:
-        if "repository" in entry:
-            entry["repository"] = repository.url
-            entry["version"] += bump
-    with path.open("w") as stream:
-        _yaml().dump(document, stream)
 
 
 def _chartgen(*argv: str) -> tuple[int, str, str]:
@@ -99,8 +68,8 @@ def _recorded_values(cluster: EmulatedCluster, release: str, namespace: str) -> 
 @pytest.fixture
 def platform_tree(tmp_path: Path) -> Iterator[tuple[Path, ChartRepository]]:
     tree = build_tree((REPO / "datacenter.yaml").read_text(), tmp_path / "dc")
-    with serve_charts(tmp_path / "charts", _stand_ins(tree)) as repository:
-        _point_at(tree, repository)
+    with serve_charts(tmp_path / "charts", stand_ins(tree)) as repository:
+        point_releases_at(tree, repository)
         yield tree, repository
 
 
@@ -150,8 +119,8 @@ def test_platform_releases_show_in_the_table_and_upgrade(
     assert {row[1] for row in _results(out).values()} == {"unchanged"}
 
     # A new version of every upstream chart: each one is upgraded in place.
-    with serve_charts(tmp_path / "newer", _stand_ins(tree, bump="-1")) as newer:
-        _point_at(tree, newer, bump="-1")
+    with serve_charts(tmp_path / "newer", stand_ins(tree, bump="-1")) as newer:
+        point_releases_at(tree, newer, bump="-1")
         code, out, err = _chartgen("install", str(tree))
         assert code == 0, err
         results = _results(out)
@@ -168,8 +137,8 @@ def test_an_unreachable_chart_repository_fails_its_releases_only(
     cluster: EmulatedCluster, tmp_path: Path
 ) -> None:
     tree = build_tree((REPO / "datacenter.yaml").read_text(), tmp_path / "dc")
-    with serve_charts(tmp_path / "charts", _stand_ins(tree)) as repository:
-        _point_at(tree, repository)
+    with serve_charts(tmp_path / "charts", stand_ins(tree)) as repository:
+        point_releases_at(tree, repository)
     # the repository is gone now
     code, out, err = _chartgen("install", str(tree))
     assert code == 1
@@ -184,8 +153,8 @@ def test_a_release_waits_for_its_crds_and_fails_without_them(
     cluster: EmulatedCluster, tmp_path: Path
 ) -> None:
     tree = build_tree((REPO / "datacenter.yaml").read_text(), tmp_path / "dc")
-    with serve_charts(tmp_path / "charts", _stand_ins(tree, without_crds=True)) as repository:
-        _point_at(tree, repository)
+    with serve_charts(tmp_path / "charts", stand_ins(tree, without_crds=True)) as repository:
+        point_releases_at(tree, repository)
         session = Session(find_helm().path, crd_timeout=1.0)
         result = install_releases(read_plan(tree), session, ChangeOptions())
     outcomes = {one.release.name: one for one in result.results}
