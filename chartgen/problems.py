@@ -22,6 +22,9 @@ class Problem:
     message: str
     severity: Severity = Severity.ERROR
     file: str = ""
+    # The id of the rule that found it (as yamllint's LintProblem.rule), so that a consumer
+    # selects problems by id, never by their text; empty for schema and syntax problems.
+    rule: str = ""
 
     @property
     def is_error(self) -> bool:

@@ -11,7 +11,7 @@ from chartgen.validate import Validation
 
 
 def problem_object(problem: Problem) -> dict[str, Any]:
-    return {
+    found = {
         "file": problem.file,
         "line": problem.line,
         "column": problem.column,
@@ -19,6 +19,9 @@ def problem_object(problem: Problem) -> dict[str, Any]:
         "message": problem.message,
         "severity": problem.severity.value,
     }
+    if problem.rule:  # scripts select a kind of problem by its rule id, not by its text
+        found["rule"] = problem.rule
+    return found
 
 
 def problems_objects(problems: Iterable[Problem]) -> list[dict[str, Any]]:

@@ -18,13 +18,16 @@ def error_at(
     path: Sequence[PathPart],
     message: str,
     severity: Severity = Severity.ERROR,
+    rule: str = "",
 ) -> Problem:
     line, column = document.position(path)
-    return Problem(line, column, format_path(path), message, severity, document.source)
+    return Problem(line, column, format_path(path), message, severity, document.source, rule)
 
 
-def warning_at(document: Document, path: Sequence[PathPart], message: str) -> Problem:
-    return error_at(document, path, message, Severity.WARNING)
+def warning_at(
+    document: Document, path: Sequence[PathPart], message: str, rule: str = ""
+) -> Problem:
+    return error_at(document, path, message, Severity.WARNING, rule)
 
 
 def service_path(service: Service, *rest: PathPart) -> list[PathPart]:

@@ -360,6 +360,38 @@ def single_points_of_failure(dc: Datacenter, doc: Document) -> Iterator[Problem]
             )
 
 
+# CNIs that implement no NetworkPolicy: the API accepts the objects, nothing applies them.
+CNIS_WITHOUT_NETWORK_POLICY = frozenset({"flannel"})
+NETWORK_POLICIES_UNENFORCED = "network-policies-unenforced"
+_NAMED_AT_MOST = 3  # services named in that warning; a count stands for the rest
+
+
+def network_policies_enforced(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """Every service chart ships NetworkPolicies (who may reach a database, which ports a pod
+    opens); under a CNI that ignores them, say once what stays open."""
+    if dc.cluster.cni not in CNIS_WITHOUT_NETWORK_POLICY or not dc.services:
+        return
+    named = dc.services[:_NAMED_AT_MOST]
+    guarded = [kind_of(service).guarded(service) for service in named]
+    opened = [what for what in guarded if what is not None]
+    ports = [f'"{service.name}"' for service, what in zip(named, guarded, strict=True) if not what]
+    if ports:
+        opened.append(f"every port of the pods of {', '.join(ports)}")
+    if len(dc.services) > _NAMED_AT_MOST:
+        more = len(dc.services) - _NAMED_AT_MOST
+        opened.append(f"the pods of {more} more service{'' if more == 1 else 's'}")
+    reached = opened[0] if len(opened) == 1 else f"{'; '.join(opened[:-1])}; and {opened[-1]}"
+    cluster = doc.data.get("cluster", {})
+    path: list[PathPart] = ["cluster", "cni"] if "cni" in cluster else ["cluster"]
+    yield warning_at(
+        doc,
+        path,
+        f"{dc.cluster.cni} enforces no NetworkPolicy, and the charts rely on theirs: any pod "
+        f"of the cluster can reach {reached}. Choose calico or cilium to enforce them",
+        rule=NETWORK_POLICIES_UNENFORCED,
+    )
+
+
 # Rules of the platform layer (format v1.1) ----------------------------------------------------
 
 
@@ -691,6 +723,7 @@ RULES: tuple[Rule, ...] = (
     placement_fits,
     capacity_total,
     single_points_of_failure,
+    network_policies_enforced,
     autoscaling_has_metrics,
     routes_have_a_router,
     routes_unique,

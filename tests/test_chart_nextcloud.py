@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -13,7 +16,19 @@ from ruamel.yaml import YAML
 
 from chartgen import images
 from chartgen.cli import main
-from chartgen.kinds.nextcloud import NextcloudService, chart_source, fpm_pool, nextcloud_version
+from chartgen.kinds.nextcloud import (
+    FPM_FIXED_MEMORY,
+    FPM_WORKER_MEMORY,
+    MAX_FPM_CHILDREN,
+    MIN_FPM_CHILDREN,
+    NextcloudService,
+    chart_source,
+    fpm_children,
+    fpm_memory_needed,
+    fpm_pool,
+    nextcloud_version,
+    php_bytes,
+)
 from chartgen.model import Datacenter
 from tests.chart_support import documents, helm
 from tests.chart_support import load_datacenter as load
@@ -40,6 +55,7 @@ services:
     host: solo.lab.example
     namespace: office
     resources: {cpu: 500m, memory: 2Gi}
+    php: {memoryLimit: 1G, uploadMaxSize: 4G}
     storage: {size: 5Gi}
     database: {storage: {size: 1Gi}}
 """
@@ -202,13 +218,113 @@ def test_probes_give_the_first_start_a_long_budget(root: Rendered) -> None:
     pod = app_spec(root)["template"]["spec"]
     fpm, web = container(pod, "nextcloud"), container(pod, "web")
     startup = fpm["startupProbe"]
-    assert startup["tcpSocket"]["port"] == "fpm"
     assert startup["failureThreshold"] * startup["periodSeconds"] >= 600
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         check = web[probe]["httpGet"]
         assert check["path"] == "/status.php"
         assert check["httpHeaders"] == [{"name": "Host", "value": "cloud.mytinydc.lan"}]
         assert probe in fpm
+
+
+def test_fpm_is_probed_through_the_web_front_never_on_its_own_port(root: Rendered) -> None:
+    """FPM listens on the pod's loopback only: a probe of its port on the pod IP would fail."""
+    fpm = container(app_spec(root)["template"]["spec"], "nextcloud")
+    assert "ports" not in fpm
+    for probe in ("startupProbe", "livenessProbe"):
+        check = fpm[probe]["httpGet"]
+        assert (check["port"], check["path"]) == (8080, "/status.php"), probe
+        assert check["httpHeaders"] == [{"name": "Host", "value": "cloud.mytinydc.lan"}]
+    command = fpm["readinessProbe"]["exec"]["command"]
+    assert command[:2] == ["sh", "-c"] and command[-1] == "cloud.mytinydc.lan"
+    assert "http://127.0.0.1:8080/status.php" in command[2]
+    for item in fpm.values():
+        assert "tcpSocket" not in (item if isinstance(item, dict) else {})
+
+
+def _run_probe(command: list[str], status: str | None, tmp_path: Path) -> int:
+    """Runs an exec probe's `sh -c` command with a stub curl on PATH that prints `status`
+    (or fails as curl -f does on an error status when `status` is None); returns the exit code.
+    The stub records its arguments, so the probe must name the loopback URL and the host."""
+    stub = tmp_path / "bin" / "curl"
+    stub.parent.mkdir(exist_ok=True)
+    body = "exit 22" if status is None else f"printf '%s' {shlex.quote(status)}"
+    stub.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/curl-args\n{body}\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub.parent}:{os.environ['PATH']}"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    args = (tmp_path / "curl-args").read_text()
+    assert "http://127.0.0.1:8080/status.php" in args and "Host: cloud.mytinydc.lan" in args
+    return done.returncode
+
+
+STATUS = (
+    '{"installed":%s,"maintenance":false,"needsDbUpgrade":false,"version":"31.0.9.1",'
+    '"versionstring":"31.0.9","edition":"","productname":"Nextcloud","extendedSupport":false}'
+)
+
+
+def test_the_pod_is_ready_only_once_nextcloud_is_installed(root: Rendered, tmp_path: Path) -> None:
+    """status.php's JSON (what `occ status` prints too) must say installed: a pod whose
+    installation failed or has not run never gets the traffic that would reach the installer."""
+    command = container(app_spec(root)["template"]["spec"], "nextcloud")["readinessProbe"]
+    command = command["exec"]["command"]
+    assert _run_probe(command, STATUS % "true", tmp_path) == 0
+    assert _run_probe(command, STATUS % "false", tmp_path) != 0
+    assert _run_probe(command, "", tmp_path) != 0
+    assert _run_probe(command, None, tmp_path) != 0
+
+
+def test_the_pod_waits_for_postgresql_before_nextcloud_starts(root: Rendered) -> None:
+    pod = app_spec(root)["template"]["spec"]
+    (wait,) = pod["initContainers"]
+    assert wait["name"] == "wait-for-postgresql"
+    assert wait["image"] == images.POSTGRES.reference
+    sh, flag, script, name, service, user = wait["command"]
+    assert (sh, flag, name, service, user) == (
+        "sh",
+        "-c",
+        "wait-for-postgresql",
+        "cloud-postgresql",
+        "nextcloud",
+    )
+    assert 'pg_isready -q -h "$1" -p 5432 -U "$2"' in script
+    assert "exit 1" in script  # bounded: the kubelet retries the pod
+    assert root.named("Service", "cloud-postgresql")["spec"]["ports"][0]["port"] == 5432
+    security = wait["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert wait["resources"]["limits"]["memory"]
+
+
+def test_the_wait_for_postgresql_gives_up_after_a_bound(root: Rendered, tmp_path: Path) -> None:
+    """With pg_isready failing and sleep a no-op, the loop ends with an error after 60 tries."""
+    (wait,) = app_spec(root)["template"]["spec"]["initContainers"]
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "pg_isready").write_text(f"#!/bin/sh\necho x >> {tmp_path}/tries\nexit 2\n")
+    (stubs / "sleep").write_text("#!/bin/sh\nexit 0\n")
+    for stub in stubs.iterdir():
+        stub.chmod(0o755)
+    env = {"PATH": f"{stubs}:{os.environ['PATH']}"}
+    done = subprocess.run(wait["command"], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "cloud-postgresql" in done.stderr
+    assert len((tmp_path / "tries").read_text().splitlines()) == 60
+    (stubs / "pg_isready").write_text("#!/bin/sh\nexit 0\n")
+    done = subprocess.run(wait["command"], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+
+
+def test_updates_recreate_the_pods_never_mix_two_versions(
+    root: Rendered, arm_mix: Rendered
+) -> None:
+    """Every pod shares the web root: a rolling update would run old and new code on it."""
+    for rendered in (root, arm_mix):
+        assert app_spec(rendered)["strategy"] == {"type": "Recreate"}
+    # The budget for node drains and the spread still apply with several pods.
+    assert arm_mix.all("PodDisruptionBudget")
+    assert app_spec(arm_mix)["template"]["spec"]["topologySpreadConstraints"]
 
 
 def test_resources_of_fpm_come_from_the_service_and_the_front_from_the_model(
@@ -218,15 +334,84 @@ def test_resources_of_fpm_come_from_the_service_and_the_front_from_the_model(
     assert container(pod, "nextcloud")["resources"]["requests"] == {"cpu": "500m", "memory": "2Gi"}
     assert container(pod, "nextcloud")["resources"]["limits"]["memory"] == "2Gi"
     assert container(pod, "web")["resources"]["requests"] == {"cpu": "50m", "memory": "64Mi"}
-    assert "pm.max_children = 32" in config(small, "zz-chartgen.conf")
+    # 2Gi - 200Mi - memory_limit 1G leaves 824Mi: one worker at 1G and 12 more at 64Mi.
+    assert "pm.max_children = 13" in config(small, "zz-chartgen.conf")
 
 
-@pytest.mark.parametrize(("memory", "children"), [(512, 8), (256, 8), (2048, 32), (1000, 15)])
-def test_fpm_pool_is_sized_from_the_memory_request(memory: int, children: int) -> None:
-    pool = fpm_pool(Fraction(memory * MI))
-    assert pool["maxChildren"] == children
+def test_php_settings_of_the_service_reach_php_ini_and_the_fronts(small: Rendered) -> None:
+    ini = config(small, "zz-chartgen.ini")
+    assert "memory_limit = 1G" in ini
+    assert "upload_max_filesize = 4G" in ini and "post_max_size = 4G" in ini
+    env = {
+        e["name"]: e.get("value")
+        for e in container(app_spec(small)["template"]["spec"], "nextcloud")["env"]
+    }
+    assert (env["PHP_MEMORY_LIMIT"], env["PHP_UPLOAD_LIMIT"]) == ("1G", "4G")
+    nginx = documents(
+        helm("template", "solo", str(small.chart), "-n", "office", "--set", "web.kind=nginx")
+    )
+    web = next(i for i in nginx if i["kind"] == "ConfigMap" and i["metadata"]["name"] == "solo-web")
+    assert "client_max_body_size 4G;" in web["data"]["nginx.conf"]
+
+
+@pytest.mark.parametrize(
+    ("limit_mi", "php_limit", "children"),
+    [
+        (1024, "512M", 5),  # the default container and memory_limit
+        (904, "512M", 4),  # the smallest the build accepts with 512M
+        (903, "512M", 3),
+        (512, "512M", 0),  # the earlier default: not one request at memory_limit fits
+        (2048, "512M", 21),
+        (1024, "256M", 9),
+        (1024, "1G", 0),
+        (8192, "512M", 32),  # capped
+    ],
+)
+def test_fpm_workers_are_sized_from_the_memory_limit(
+    limit_mi: int, php_limit: str, children: int
+) -> None:
+    limit = Fraction(limit_mi * MI)
+    php = php_bytes(php_limit)
+    assert fpm_children(limit, php) == children
+    if children:
+        # One request at memory_limit, the others at their realistic size, fit with the rest.
+        used = FPM_FIXED_MEMORY + php + (children - 1) * FPM_WORKER_MEMORY
+        assert used <= limit
+        if children < MAX_FPM_CHILDREN:
+            assert used + FPM_WORKER_MEMORY > limit  # one more would not
+    assert (fpm_memory_needed(php) <= limit) == (children >= MIN_FPM_CHILDREN)
+    pool = fpm_pool(limit, php)
+    assert pool["maxChildren"] == max(1, children)
     assert pool["minSpareServers"] <= pool["startServers"] <= pool["maxSpareServers"]
     assert pool["maxSpareServers"] <= pool["maxChildren"]
+
+
+@pytest.mark.parametrize(
+    ("shorthand", "size"), [("512M", 512 * MI), ("1G", 2**30), ("300K", 300 * 1024), ("1000", 1000)]
+)
+def test_php_shorthand_sizes_are_powers_of_1024(shorthand: str, size: int) -> None:
+    assert php_bytes(shorthand) == size
+
+
+def test_postgresql_has_a_connection_for_every_fpm_worker(root: Rendered, small: Rendered) -> None:
+    """Every FPM worker of every pod at full scale may hold a connection; PostgreSQL's memory
+    holds its shared buffers and those connections."""
+    for rendered, pods in ((root, 2), (small, 1)):
+        pool = config(rendered, "zz-chartgen.conf")
+        children = int(pool.split("pm.max_children = ")[1].split()[0])
+        (database,) = rendered.all("StatefulSet")
+        pg = database["spec"]["template"]["spec"]["containers"][0]
+        assert pg["args"] == [
+            "postgres",
+            "-c",
+            f"max_connections={children * pods + 5}",
+            "-c",
+            "shared_buffers=128MB",
+        ]
+        memory = pg["resources"]["limits"]["memory"]
+        assert memory.endswith("Mi")
+        needed = 128 + 128 + 8 * (children * pods + 5)
+        assert needed <= int(memory[:-2]) < needed + 64
 
 
 def test_nextcloud_configuration(root: Rendered) -> None:
@@ -245,7 +430,13 @@ def test_nextcloud_configuration(root: Rendered) -> None:
     fpm = container(app_spec(root)["template"]["spec"], "nextcloud")
     targets = {m["mountPath"] for m in fpm["volumeMounts"]}
     assert "/usr/local/etc/php/conf.d/zz-chartgen.ini" in targets
-    assert "/usr/local/etc/php-fpm.d/zz-chartgen.conf" in targets
+    # After the image's zz-docker.conf (FPM includes php-fpm.d/*.conf in name order).
+    pool = next(m for m in fpm["volumeMounts"] if m.get("subPath") == "zz-chartgen.conf")
+    assert pool["mountPath"] == "/usr/local/etc/php-fpm.d/zzz-chartgen.conf"
+    assert sorted(["zz-docker.conf", "zzz-chartgen.conf", "www.conf", "docker.conf"])[-1] == (
+        "zzz-chartgen.conf"
+    )
+    assert "listen = 127.0.0.1:9000" in config(root, "zz-chartgen.conf")
     # The image's REDIS_HOST handling writes into /usr/local/etc, which uid 33 cannot.
     assert "REDIS_HOST" not in {env["name"] for env in fpm["env"]}
     env = {item["name"]: item for item in fpm["env"]}
@@ -367,15 +558,17 @@ def test_postgresql_statefulset_claims_database_storage_on_its_node(root: Render
 def test_claims_reported_to_the_storage_chart_match_the_rendered_names(root: Rendered) -> None:
     dc = load(ROOT)
     claims = {claim.name: claim for claim in chart_source(dc, service_of(dc, "cloud")).claims}
-    assert set(claims) == {"cloud-data", "data-cloud-postgresql-0"}
+    assert set(claims) == {"cloud-data", "data-cloud-postgresql-0", "cloud-backup"}
     assert claims["cloud-data"].access_mode == "ReadWriteMany"
     assert claims["cloud-data"].storage_class == "nfs"
     assert claims["data-cloud-postgresql-0"].storage_class == "local-worker2"
     assert claims["data-cloud-postgresql-0"].namespace == "cloud"
+    assert claims["cloud-backup"].storage_class == "nfs"  # database.backup of the example
     # The StatefulSet's claim is named <template>-<statefulset>-<ordinal>.
     statefulset = root.named("StatefulSet", "cloud-postgresql")
     assert "data-" + statefulset["metadata"]["name"] + "-0" == "data-cloud-postgresql-0"
-    assert root.all("PersistentVolumeClaim")[0]["metadata"]["name"] == "cloud-data"
+    rendered_claims = {claim["metadata"]["name"] for claim in root.all("PersistentVolumeClaim")}
+    assert rendered_claims == {"cloud-data", "cloud-backup"}
 
 
 def test_redis_requires_its_password(root: Rendered, small: Rendered) -> None:
@@ -416,7 +609,7 @@ def test_network_policies_admit_only_the_nextcloud_pods(root: Rendered) -> None:
 
 
 def test_cron_runs_cron_php_every_five_minutes_as_www_data(root: Rendered) -> None:
-    (cron,) = root.all("CronJob")
+    cron = root.named("CronJob", "cloud-cron")
     assert cron["spec"]["schedule"] == "*/5 * * * *"
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -514,7 +707,9 @@ def test_post_upgrade_hook_adds_missing_database_structures(root: Rendered) -> N
 def test_every_pod_and_container_is_hardened(root: Rendered, arm_mix: Rendered) -> None:
     for rendered in (root, arm_mix):
         specs = rendered.pod_specs()
-        assert len(specs) == 7  # app, redis, postgresql, credentials, upgrade, cron, test
+        # app, redis, postgresql, credentials, upgrade, cron, test; and the example's backup
+        backup = rendered.service.backup is not None
+        assert len(specs) == 7 + backup
         for where, spec in specs.items():
             assert spec["securityContext"]["runAsNonRoot"] is True, where
             assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, where

@@ -132,17 +132,28 @@ def test_validate_json_for_a_valid_file(runner: CliRunner) -> None:
     assert result.stderr == ""
     document = json.loads(result.stdout)
     assert document["valid"] is True
-    assert (document["errors"], document["warnings"]) == (0, 1)
+    assert (document["errors"], document["warnings"]) == (0, 2)
     assert document["problems"] == [
         {
             "file": source,
-            "line": 37,
-            "column": 15,
+            "line": 13,
+            "column": 8,
+            "path": "cluster.cni",
+            "message": "flannel enforces no NetworkPolicy, and the charts rely on theirs: any pod "
+            'of the cluster can reach the PostgreSQL and Redis of "cloud"; and every port of the '
+            'pods of "web". Choose calico or cilium to enforce them',
+            "severity": "warning",
+            "rule": "network-policies-unenforced",
+        },
+        {
+            "file": source,
+            "line": 38,
+            "column": 7,
             "path": "services[1].database",
             "message": 'the PostgreSQL of "cloud" runs one instance on node "worker2": a single '
             "point of failure behind its 2 replicas",
             "severity": "warning",
-        }
+        },
     ]
 
 

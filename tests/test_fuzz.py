@@ -21,6 +21,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -140,6 +141,9 @@ def repair(raw: Json) -> Json:
         elif service["type"] == "nginx" and "site" in service:
             _repair_site(service["site"])
     _positive_quantities(doc)  # rule 15
+    for service in services:
+        if service["type"] == "nextcloud":
+            _php_memory_fits(service)
     if storage:
         doc["storage"] = storage
     _drop_small_capacities(nodes, services)  # rule 9
@@ -484,6 +488,30 @@ def _repair_app_volumes(service: Json, storage: list[Json], workload: str) -> No
                 files.append(entry)
                 mounts.add(where)
         service["files"] = files
+
+
+def _php_memory_fits(service: Json) -> None:
+    """Nextcloud's PHP memory rule: memory_limit 128M at least, and the FPM container's memory
+    holding MIN_FPM_CHILDREN workers with it."""
+    from chartgen.kinds import kinds
+    from chartgen.kinds.nextcloud import (
+        MIN_FPM_CHILDREN,
+        MIN_PHP_MEMORY_LIMIT,
+        fpm_children,
+        fpm_memory_needed,
+        php_bytes,
+    )
+    from chartgen.quantity import format_memory
+
+    php = service.get("php", {})
+    if php_bytes(php.get("memoryLimit", "512M")) < MIN_PHP_MEMORY_LIMIT:
+        php["memoryLimit"] = "512M"
+    limit = php_bytes(php.get("memoryLimit", "512M"))
+    resources = service.get("resources", {})
+    memory = resources.get("memory", kinds()["nextcloud"].default_resources.memory)
+    if fpm_children(parse_quantity(memory), limit) < MIN_FPM_CHILDREN:
+        resources["memory"] = format_memory(Fraction(fpm_memory_needed(limit)))
+        service["resources"] = resources
 
 
 def _drop_small_capacities(nodes: list[Json], services: list[Json]) -> None:

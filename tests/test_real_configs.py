@@ -9,12 +9,14 @@ a missing one is a failure, never a skip.
 
 from __future__ import annotations
 
+import http.client
 import os
 import pwd
 import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -350,3 +352,283 @@ def test_php_fpm_t_rejects_a_broken_pool(tmp_path: Path) -> None:
     done = run(fpm, "-t", "-n", "-y", str(fpm_frame(tmp_path, pool)))
     assert done.returncode != 0
     assert "pm.max_children" in done.stderr
+
+
+def _image_fpm_config(folder: Path) -> Path:
+    """The official php:*-fpm image's FPM configuration, under `folder`: php-fpm.conf includes
+    php-fpm.d/*.conf (in name order), where the image puts docker.conf, www.conf (listen
+    127.0.0.1:9000) and zz-docker.conf, whose `listen = 9000` opens FastCGI on every
+    interface."""
+    pool_dir = folder / "php-fpm.d"
+    pool_dir.mkdir(parents=True)
+    conf = folder / "php-fpm.conf"
+    conf.write_text(
+        f"[global]\npid = {folder}/php-fpm.pid\nerror_log = {folder}/php-fpm.log\n"
+        f"include = {pool_dir}/*.conf\n",
+        encoding="utf-8",
+    )
+    (pool_dir / "docker.conf").write_text("[www]\nclear_env = no\n", encoding="utf-8")
+    (pool_dir / "www.conf").write_text(
+        "[www]\nuser = www-data\ngroup = www-data\nlisten = 127.0.0.1:9000\npm = dynamic\n"
+        "pm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\n"
+        "pm.max_spare_servers = 3\n",
+        encoding="utf-8",
+    )
+    (pool_dir / "zz-docker.conf").write_text(
+        "[global]\ndaemonize = no\n\n[www]\nlisten = 9000\n", encoding="utf-8"
+    )
+    return conf
+
+
+def _effective_listen(fpm: str, conf: Path) -> list[str]:
+    done = run(fpm, "-tt", "-n", "-y", str(conf))
+    assert done.returncode == 0, done.stderr
+    return re.findall(r"NOTICE: \s*listen = (\S+)$", done.stderr, flags=re.MULTILINE)
+
+
+def test_nextcloud_fpm_listens_on_the_pod_loopback_only(
+    releases: list[Release], tmp_path: Path
+) -> None:
+    """The pool file, at the path the Deployment mounts it, is read after the image's
+    zz-docker.conf: `php-fpm -tt` prints the effective `listen`, 127.0.0.1:9000."""
+    fpm = program("php-fpm8.2", "/usr/sbin/php-fpm8.2")
+    control = _image_fpm_config(tmp_path / "image")
+    assert _effective_listen(fpm, control) == ["9000"]  # the image alone: every interface
+    checked = 0
+    for release in releases:
+        for item in release.objects:
+            if item["kind"] != "Deployment" or item["metadata"]["name"] + "-web" not in {
+                other["metadata"]["name"] for other in release.objects
+            }:
+                continue
+            pod = item["spec"]["template"]["spec"]
+            fpm_container = next(c for c in pod["containers"] if c["name"] == "nextcloud")
+            mount = next(
+                m for m in fpm_container["volumeMounts"] if m.get("subPath") == "zz-chartgen.conf"
+            )
+            path = Path(mount["mountPath"])
+            assert path.parent == Path("/usr/local/etc/php-fpm.d"), mount
+            data = next(
+                data for _, data in configmaps([release], "nextcloud") if mount["subPath"] in data
+            )
+            folder = tmp_path / f"{release.case}__{release.name}"
+            conf = _image_fpm_config(folder)
+            (folder / "php-fpm.d" / path.name).write_text(data[mount["subPath"]], encoding="utf-8")
+            assert _effective_listen(fpm, conf) == ["127.0.0.1:9000"], release.name
+            checked += 1
+    assert checked >= 1
+
+
+# --- redirects of the Nextcloud fronts, served ----------------------------------------------
+
+# Requests the nginx front answers with a redirect of its own (never reaching PHP): service
+# discovery and the short /remote path.
+_REDIRECTED = (
+    "/.well-known/caldav",
+    "/.well-known/carddav",
+    "/.well-known/webfinger",
+    "/.well-known/nodeinfo",
+    "/remote/dav",
+)
+
+
+def _front_configs(releases: list[Release], key: str) -> Iterator[tuple[str, str, str, str]]:
+    """(where, front config, Nextcloud's host, its external scheme) of every Nextcloud front
+    configured as `key` (nginx.conf or httpd.conf)."""
+    for release in releases:
+        data = {
+            item["metadata"]["name"]: item.get("data", {})
+            for item in release.objects
+            if item["kind"] == "ConfigMap"
+        }
+        fronts = [(name, d[key]) for name, d in data.items() if key in d]
+        if not fronts:
+            continue
+        php = next(d["chartgen.config.php"] for d in data.values() if "chartgen.config.php" in d)
+        host = re.search(r"'trusted_domains' => array\(\s*0 => '([^']+)'", php)
+        scheme = re.search(r"'overwriteprotocol' => '(https?)'", php)
+        assert host and scheme, php
+        for name, conf in fronts:
+            yield f"{release.case}/{name}", conf, host.group(1), scheme.group(1)
+
+
+def _served_web_root(folder: Path) -> Path:
+    """A web root the front's workers can read (they drop root to an unprivileged user), with
+    a directory and the rewrites of Nextcloud's own .htaccess the Apache front relies on."""
+    html = Path(tempfile.mkdtemp(prefix="chartgen-html-"))
+    html.chmod(0o755)
+    (html / "apps").mkdir()
+    (html / "apps").chmod(0o755)
+    (html / ".htaccess").write_text(
+        "<IfModule mod_rewrite.c>\n"
+        "  RewriteEngine on\n"
+        "  RewriteRule ^\\.well-known/carddav /remote.php/dav/ [R=301,L]\n"
+        "  RewriteRule ^\\.well-known/caldav /remote.php/dav/ [R=301,L]\n"
+        "</IfModule>\n",
+        encoding="utf-8",
+    )
+    (html / ".htaccess").chmod(0o644)
+    (folder / "html-path").write_text(str(html), encoding="utf-8")
+    return html
+
+
+def _location(port: int, path: str, host: str) -> tuple[int, str]:
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        client.request("GET", path, headers={"Host": host})
+        response = client.getresponse()
+        response.read()
+        return response.status, response.getheader("Location") or ""
+    finally:
+        client.close()
+
+
+def _assert_redirects_keep_the_client_url(
+    where: str, port: int, host: str, scheme: str, paths: tuple[str, ...]
+) -> int:
+    checked = 0
+    # As the router sends it, and as a client naming the container's port would.
+    for sent_host in (host, f"{host}:8080"):
+        for path in paths:
+            status, location = _location(port, path, sent_host)
+            assert status in (301, 302), (where, path, status)
+            assert ":8080" not in location, (where, path, location)
+            relative = location.startswith("/") and not location.startswith("//")
+            assert relative or location.startswith(f"{scheme}://{host}/"), (where, path, location)
+            checked += 1
+    return checked
+
+
+def _serve(args: list[str], port: int) -> subprocess.Popen[str]:
+    server = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(port, server, time.monotonic() + 10)
+    return server
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    server.communicate(timeout=10)
+
+
+def test_nextcloud_nginx_front_redirects_keep_the_client_url(
+    releases: list[Release], tmp_path: Path
+) -> None:
+    """Served by Debian's nginx: no `http://host:8080/` in any Location (CalDAV and CardDAV
+    discovery behind the router)."""
+    nginx = program("nginx", "/usr/sbin/nginx")
+    checked = 0
+    for where, conf, host, scheme in _front_configs(releases, "nginx.conf"):
+        folder = tmp_path / where.replace("/", "__")
+        folder.mkdir()
+        html = _served_web_root(folder)
+        port = free_loopback_port()
+        assert conf.count("listen 8080 default_server;") == 1
+        served = (
+            conf.replace("listen 8080 default_server;", f"listen 127.0.0.1:{port} default_server;")
+            .replace("root /var/www/html;", f"root {html};")
+            .replace("/tmp/", f"{folder}/")
+        )
+        if os.geteuid() == 0:
+            served = "user nobody nogroup;\n" + served
+        (folder / "nginx.conf").write_text(served, encoding="utf-8")
+        server = _serve(
+            [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"], port
+        )
+        try:
+            checked += _assert_redirects_keep_the_client_url(where, port, host, scheme, _REDIRECTED)
+        finally:
+            _stop(server)
+            shutil.rmtree(html)
+    assert checked >= len(_REDIRECTED) * 2
+
+
+def test_nextcloud_apache_front_redirects_keep_the_client_url(
+    releases: list[Release], tmp_path: Path
+) -> None:
+    """Served by Debian's apache2, with the rewrites of Nextcloud's .htaccess: a redirect
+    names the external scheme and host (https when TLS ends at the router), never :8080."""
+    apache = program("apache2", "/usr/sbin/apache2")
+    modules = Path("/usr/lib/apache2/modules")
+    checked = 0
+    schemes = set()
+    for where, conf, host, scheme in _front_configs(releases, "httpd.conf"):
+        root = tmp_path / where.replace("/", "__")
+        (root / "conf").mkdir(parents=True)
+        shutil.copy("/etc/mime.types", root / "conf" / "mime.types")
+        (root / "modules").symlink_to(modules)
+        html = _served_web_root(root)
+        port = free_loopback_port()
+        user = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+        lines = []
+        for line in conf.splitlines():
+            if any(f"modules/{module}" in line for module in _BUILT_IN):
+                continue
+            line = re.sub(r"^(DefaultRuntimeDir|PidFile) /tmp", rf"\1 {root}", line)
+            line = line.replace('"/usr/local/apache2"', f'"{root}"')
+            line = line.replace("/var/www/html", str(html))
+            line = re.sub(r"^Listen 8080$", f"Listen 127.0.0.1:{port}", line)
+            line = re.sub(r"^(User|Group) www-data$", rf"\1 {user}", line)
+            lines.append(line)
+        if os.geteuid() == 0:
+            lines = [re.sub(r"^Group nobody$", "Group nogroup", line) for line in lines]
+        (root / "httpd.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        server = _serve([apache, "-X", "-f", str(root / "httpd.conf")], port)
+        try:
+            checked += _assert_redirects_keep_the_client_url(
+                where, port, host, scheme, ("/.well-known/caldav", "/.well-known/carddav", "/apps")
+            )
+            status, location = _location(port, "/.well-known/caldav", host)
+            assert location == f"{scheme}://{host}/remote.php/dav/", (where, status, location)
+            schemes.add(scheme)
+        finally:
+            _stop(server)
+            shutil.rmtree(html)
+    assert "https" in schemes
+
+
+def test_nextcloud_fpm_workers_fit_the_container_memory_limit(
+    releases: list[Release], tmp_path: Path
+) -> None:
+    """What php-fpm and php really read (pm.max_children from `php-fpm -tt`, memory_limit from
+    php.ini) against the FPM container's memory limit: one request at memory_limit and the
+    other workers at their realistic size fit beside OPcache, APCu and the FPM master."""
+    from chartgen.kinds.nextcloud import (
+        FPM_FIXED_MEMORY,
+        FPM_WORKER_MEMORY,
+        MIN_FPM_CHILDREN,
+        php_bytes,
+    )
+    from chartgen.quantity import parse_quantity
+
+    fpm = program("php-fpm8.2", "/usr/sbin/php-fpm8.2")
+    php = program("php8.2", "/usr/bin/php8.2")
+    checked = 0
+    for release in releases:
+        deployments = [
+            item
+            for item in release.objects
+            if item["kind"] == "Deployment"
+            and any(
+                c["name"] == "nextcloud" for c in item["spec"]["template"]["spec"]["containers"]
+            )
+        ]
+        if not deployments:
+            continue
+        (deployment,) = deployments
+        containers = deployment["spec"]["template"]["spec"]["containers"]
+        limit = parse_quantity(
+            next(c for c in containers if c["name"] == "nextcloud")["resources"]["limits"]["memory"]
+        )
+        ((where, ini, pool),) = list(nextcloud_php_files([release], tmp_path))
+        done = run(fpm, "-tt", "-c", str(ini), "-y", str(fpm_frame(pool.parent, pool)))
+        assert done.returncode == 0, done.stderr
+        (children,) = re.findall(r"pm\.max_children = (\d+)$", done.stderr, flags=re.MULTILINE)
+        env = {**os.environ, "CHARTGEN_REDIS_PASSWORD": "secret"}
+        read = run(php, "-c", str(ini), "-r", 'echo ini_get("memory_limit");', env=env)
+        assert read.returncode == 0, read.stderr
+        memory_limit = php_bytes(read.stdout.strip())
+        assert int(children) >= MIN_FPM_CHILDREN, where
+        used = FPM_FIXED_MEMORY + memory_limit + (int(children) - 1) * FPM_WORKER_MEMORY
+        assert used <= limit, (where, children, read.stdout, limit)
+        checked += 1
+    assert checked >= 3

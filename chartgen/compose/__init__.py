@@ -93,10 +93,14 @@ def import_compose(
         raise AssertionError(f"the merged services differ from the imported ones: {added}")
     after = validate_document(after_loaded.document)
     known = {(p.path, p.message, p.severity) for p in before.problems}
+    # A rule that speaks once for the whole file (its text may list the services) is not news
+    # when it already did before the import.
+    known_rules = {(p.rule, p.path, p.severity) for p in before.problems if p.rule}
     for problem in after.problems:
         mapped = _map_back(problem, conversion.services, len(services), merged, compose_source)
         if mapped.file == datacenter_source and (
             (mapped.path, mapped.message, mapped.severity) in known
+            or (mapped.rule, mapped.path, mapped.severity) in known_rules
         ):
             continue  # the datacenter's own warnings: not news of this import
         problems.append(mapped)
@@ -156,6 +160,7 @@ def _map_back(
                 f"imported as {problem.path}: {problem.message}",
                 problem.severity,
                 compose_source,
+                problem.rule,
             )
     line = problem.line
     if merged.first_line <= line < merged.first_line + merged.line_count:
@@ -163,5 +168,11 @@ def _map_back(
     elif line >= merged.first_line + merged.line_count:
         line -= merged.line_count
     return Problem(
-        line, problem.column, problem.path, problem.message, problem.severity, problem.file
+        line,
+        problem.column,
+        problem.path,
+        problem.message,
+        problem.severity,
+        problem.file,
+        problem.rule,
     )

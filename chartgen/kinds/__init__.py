@@ -67,6 +67,9 @@ class Kind(Generic[S]):
     # Image repositories of the program the chart is made for (a user's `image` override of
     # another repository gets a warning); empty when any image fits.
     known_repositories: frozenset[str] = frozenset()
+    # What the chart's NetworkPolicies protect beyond the ports of the service's own pods, in a
+    # few words (a CNI that enforces none leaves it open to every pod of the cluster).
+    guarded: Callable[[S], str | None] = lambda _service: None
 
     @property
     def supported_architectures(self) -> frozenset[Arch]:

@@ -29,25 +29,25 @@ from chartgen.loader import Document
 from chartgen.model import Datacenter, Resources, Service, Volume, volume_from
 from chartgen.model_types import ARCHES, Arch, Level
 from chartgen.problems import Problem, format_path
+from chartgen.quantity import format_memory
 from chartgen.routes import route_values, scheme
 from chartgen.rule_support import error_at, service_path, warning_at
 
 BLUEPRINT = "nextcloud"
 Web = Literal["apache", "nginx"]
 
-DEFAULT_RESOURCES = Resources(cpu="250m", memory="512Mi")
+# 1Gi: PHP's memory_limit 512M (Nextcloud's recommendation) plus what FPM needs besides (see
+# fpm_children) leaves room for 5 workers.
+DEFAULT_RESOURCES = Resources(cpu="250m", memory="1Gi")
 # The containers of the stack besides PHP-FPM; not user-settable in format v1.
 WEB_FRONT_RESOURCES = Resources(cpu="50m", memory="64Mi")
-POSTGRES_RESOURCES = Resources(cpu="250m", memory="256Mi")
+POSTGRES_CPU = "250m"  # its memory follows its connections: postgres_memory
 REDIS_RESOURCES = Resources(cpu="50m", memory="64Mi")
 BACKUP_RESOURCES = Resources(cpu="100m", memory="256Mi")
 KNOWN_REPOSITORIES = frozenset({"nextcloud"})
 
 # The chart's `nextcloud.prefix` helper: the full name cut to 41 characters, "-" trimmed.
 _PREFIX_LENGTH = 41
-# One PHP-FPM child per 64Mi of the container's memory request, never fewer than 8.
-_MEMORY_PER_FPM_CHILD = Fraction(64 * 2**20)
-_MIN_FPM_CHILDREN = 8
 DEFAULT_BACKUP_SCHEDULE = "30 2 * * *"
 DEFAULT_BACKUP_KEEP = 7
 DEFAULT_SMTP_PORT = 587
@@ -133,6 +133,46 @@ class Mail:
         return self.sender.rsplit("@", 1)[1]
 
 
+_MI = 2**20
+# PHP's shorthand byte values (memory_limit, upload_max_filesize): K, M, G are powers of 1024.
+_PHP_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
+DEFAULT_PHP_MEMORY_LIMIT = "512M"
+DEFAULT_PHP_UPLOAD_MAX_SIZE = "512M"
+# Below this Nextcloud does not run (its admin page asks for 512M).
+MIN_PHP_MEMORY_LIMIT = 128 * _MI
+# Memory of the FPM container besides its workers: OPcache's shared segment (the chart's
+# opcache.memory_consumption 128M, which holds the interned strings buffer, plus the image's
+# opcache.jit_buffer_size 8M), APCu's (apc.shm_size, 32M by default), and the FPM master with
+# some slack. Shared memory counts against the container's limit once touched.
+FPM_FIXED_MEMORY = (128 + 8 + 32 + 32) * _MI
+# What a warm Nextcloud worker really holds besides the shared segments, per request.
+FPM_WORKER_MEMORY = 64 * _MI
+# Fewer workers than this and a few slow requests (uploads, previews) block every other one.
+MIN_FPM_CHILDREN = 4
+# More is CPU-bound contention for a pod, and PostgreSQL connections for nothing.
+MAX_FPM_CHILDREN = 32
+# PostgreSQL: shared_buffers (set by the chart) plus its own processes (postmaster,
+# checkpointer, WAL writer, autovacuum) and slack, plus each connection's backend (catalog
+# caches and work_mem sorts), for every FPM worker of every pod and a few more (cron, the
+# upgrade Job, an operator's psql).
+POSTGRES_SHARED_BUFFERS = 128 * _MI
+POSTGRES_BASE_MEMORY = POSTGRES_SHARED_BUFFERS + 128 * _MI
+POSTGRES_MEMORY_PER_CONNECTION = 8 * _MI
+POSTGRES_SPARE_CONNECTIONS = 5
+
+
+@dataclass(frozen=True)
+class PhpSettings:
+    """PHP's own shorthand strings ("512M", "1G"), written into php.ini as given."""
+
+    memory_limit: str = DEFAULT_PHP_MEMORY_LIMIT
+    upload_max_size: str = DEFAULT_PHP_UPLOAD_MAX_SIZE
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        return php_bytes(self.memory_limit)
+
+
 @dataclass(frozen=True)
 class NextcloudService(Service):
     host: str
@@ -147,6 +187,7 @@ class NextcloudService(Service):
     default_language: str | None = None
     trusted_proxies: tuple[str, ...] = ()
     config: Mapping[str, ConfigValue] = field(default_factory=dict)
+    php: PhpSettings = PhpSettings()
 
     @property
     def route_host(self) -> str | None:
@@ -177,6 +218,10 @@ def build(
         default_language=raw.get("defaultLanguage"),
         trusted_proxies=tuple(raw.get("trustedProxies", ())),
         config={str(key): _config_value(value) for key, value in raw.get("config", {}).items()},
+        php=PhpSettings(
+            memory_limit=raw.get("php", {}).get("memoryLimit", DEFAULT_PHP_MEMORY_LIMIT),
+            upload_max_size=raw.get("php", {}).get("uploadMaxSize", DEFAULT_PHP_UPLOAD_MAX_SIZE),
+        ),
     )
 
 
@@ -222,6 +267,12 @@ def describe(service: NextcloudService) -> str:
     return f"Nextcloud, {service.web} front"
 
 
+def guarded(service: NextcloudService) -> str:
+    """What the chart's NetworkPolicies keep from other pods (FPM listens on loopback)."""
+    stores = "PostgreSQL and Redis" if service.redis else "PostgreSQL"
+    return f'the {stores} of "{service.name}"'
+
+
 def pod_security(_service: NextcloudService) -> Level:
     return "restricted"
 
@@ -230,7 +281,7 @@ def workload_requests(service: NextcloudService) -> list[tuple[Resources, int]]:
     workloads = [
         (service.resources, service.peak_replicas),
         (WEB_FRONT_RESOURCES, service.peak_replicas),
-        (POSTGRES_RESOURCES, 1),
+        (postgres_resources(service), 1),
     ]
     if service.redis:
         workloads.append((REDIS_RESOURCES, 1))
@@ -279,7 +330,11 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
             "mail": mail_values(service.mail),
             "extraConfig": {key: _plain(value) for key, value in service.config.items()},
         },
-        "php": {"fpm": fpm_pool(service.resources.memory_value)},
+        "php": {
+            "memoryLimit": service.php.memory_limit,
+            "uploadLimit": service.php.upload_max_size,
+            "fpm": fpm_pool(service.resources.memory_value, service.php.memory_limit_bytes),
+        },
         "web": {
             "kind": service.web,
             "apache": {"image": _image(images.HTTPD)},
@@ -303,7 +358,9 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
             },
             "affinity": node_affinity(service.architectures, database_node),
             "podAnnotations": string_map(service.annotations),
-            "resources": resource_block(POSTGRES_RESOURCES),
+            "resources": resource_block(postgres_resources(service)),
+            "maxConnections": postgres_connections(service),
+            "sharedBuffers": f"{POSTGRES_SHARED_BUFFERS // _MI}MB",
         },
         "redis": {
             "enabled": service.redis,
@@ -382,9 +439,32 @@ def _plain(value: ConfigValue) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def fpm_pool(memory_request: Fraction) -> dict[str, int]:
-    """pm.* of the FPM pool: children from the memory request, spare counts in between."""
-    children = max(_MIN_FPM_CHILDREN, int(memory_request // _MEMORY_PER_FPM_CHILD))
+def php_bytes(shorthand: str) -> int:
+    """'512M' -> 536870912: PHP's shorthand, as the schema admits it (digits, K, M or G)."""
+    unit = shorthand[-1:].upper() if shorthand[-1:].isalpha() else ""
+    return int(shorthand[: len(shorthand) - len(unit)]) * _PHP_UNITS[unit]
+
+
+def fpm_children(memory_limit: Fraction, php_memory_limit: int) -> int:
+    """How many FPM workers the container's memory limit holds: besides FPM_FIXED_MEMORY, one
+    request may grow to PHP's memory_limit while the others hold FPM_WORKER_MEMORY each (more
+    at once would have the container killed for memory); at most MAX_FPM_CHILDREN. 0 when not
+    even one request at memory_limit fits."""
+    room = memory_limit - FPM_FIXED_MEMORY - php_memory_limit
+    if room < 0:
+        return 0
+    return min(MAX_FPM_CHILDREN, 1 + int(room // FPM_WORKER_MEMORY))
+
+
+def fpm_memory_needed(php_memory_limit: int) -> int:
+    """The smallest container memory limit that holds MIN_FPM_CHILDREN workers."""
+    return FPM_FIXED_MEMORY + php_memory_limit + (MIN_FPM_CHILDREN - 1) * FPM_WORKER_MEMORY
+
+
+def fpm_pool(memory_limit: Fraction, php_memory_limit: int) -> dict[str, int]:
+    """pm.* of the FPM pool: children from the container's memory limit (fpm_children; the
+    build refuses fewer than MIN_FPM_CHILDREN), spare counts in between."""
+    children = max(1, fpm_children(memory_limit, php_memory_limit))
     min_spare = max(1, children // 8)
     start = max(min_spare, children // 4)
     return {
@@ -393,6 +473,20 @@ def fpm_pool(memory_request: Fraction) -> dict[str, int]:
         "minSpareServers": min_spare,
         "maxSpareServers": max(start, children // 2),
     }
+
+
+def postgres_connections(service: NextcloudService) -> int:
+    """max_connections: one per FPM worker of every pod at full scale, and a few more."""
+    children = fpm_children(service.resources.memory_value, service.php.memory_limit_bytes)
+    return max(1, children) * service.peak_replicas + POSTGRES_SPARE_CONNECTIONS
+
+
+def postgres_resources(service: NextcloudService) -> Resources:
+    """PostgreSQL's memory from its connections (rounded up to 64Mi): the default stack
+    (5 workers, 1 pod) gets 384Mi."""
+    needed = POSTGRES_BASE_MEMORY + postgres_connections(service) * POSTGRES_MEMORY_PER_CONNECTION
+    step = 64 * _MI
+    return Resources(cpu=POSTGRES_CPU, memory=f"{-(-needed // step) * step // _MI}Mi")
 
 
 def credentials_architectures(dc: Datacenter, service: NextcloudService) -> list[Arch]:
@@ -460,6 +554,7 @@ def rules(dc: Datacenter, service: NextcloudService, doc: Document) -> Iterator[
     yield from _database_storage(dc, service, doc)
     yield from _route(service, doc)
     yield from _owned_config_keys(service, doc)
+    yield from _php_memory(service, doc)
 
 
 def _credentials_job_schedulable(
@@ -563,6 +658,39 @@ def _owned_config_keys(service: NextcloudService, doc: Document) -> Iterator[Pro
         )
 
 
+def _php_memory(service: NextcloudService, doc: Document) -> Iterator[Problem]:
+    """PHP's memory_limit against the FPM container's memory limit (see fpm_children)."""
+    entry = doc.data["services"][service.index]
+    php = entry.get("php", {})
+    limit = service.php.memory_limit_bytes
+    if limit < MIN_PHP_MEMORY_LIMIT:
+        yield error_at(
+            doc,
+            service_path(service, "php", "memoryLimit"),
+            f'"{service.php.memory_limit}" is below 128M, with which Nextcloud does not run '
+            "(it asks for 512M)",
+        )
+        return
+    children = fpm_children(service.resources.memory_value, limit)
+    if children >= MIN_FPM_CHILDREN:
+        return
+    if "memoryLimit" in php:
+        path = service_path(service, "php", "memoryLimit")
+    elif "memory" in entry.get("resources", {}):
+        path = service_path(service, "resources", "memory")
+    else:
+        path = service_path(service)
+    yield error_at(
+        doc,
+        path,
+        f"PHP's memory_limit {service.php.memory_limit} leaves room for {children} PHP-FPM "
+        f"worker{'' if children == 1 else 's'} in the container's {service.resources.memory}: "
+        f"{MIN_FPM_CHILDREN} need {format_memory(Fraction(fpm_memory_needed(limit)))} (OPcache, "
+        f"APCu and FPM {FPM_FIXED_MEMORY // _MI}Mi, one request at memory_limit, the others at "
+        f"{FPM_WORKER_MEMORY // _MI}Mi); raise resources.memory or lower php.memoryLimit",
+    )
+
+
 KIND = Kind(
     name="nextcloud",
     schema=schema_fragment("nextcloud"),
@@ -578,4 +706,5 @@ KIND = Kind(
     main_volumes=main_volumes,
     describe=describe,
     known_repositories=KNOWN_REPOSITORIES,
+    guarded=guarded,
 )

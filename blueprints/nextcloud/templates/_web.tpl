@@ -7,7 +7,11 @@ Nextcloud's own .htaccess files add its rewrites and headers (AllowOverride All)
 # Written by the chartgen nextcloud chart; replaces the image's httpd.conf.
 ServerRoot "/usr/local/apache2"
 Listen 8080
-ServerName {{ .Values.nextcloud.host }}
+# Redirects Apache builds (Nextcloud's .htaccess: /.well-known/caldav, carddav...; a missing
+# slash) name the URL clients use, with the scheme of the router in front, never this
+# container's http on 8080.
+ServerName {{ printf "%s://%s" .Values.nextcloud.overwriteProtocol .Values.nextcloud.host }}
+UseCanonicalName On
 DefaultRuntimeDir /tmp
 PidFile /tmp/httpd.pid
 
@@ -132,6 +136,9 @@ http {
         listen 8080 default_server;
         server_name _;
         root /var/www/html;
+        # Redirects keep the client's scheme and host (a relative Location), never this
+        # container's http on 8080 behind the router.
+        absolute_redirect off;
 
         client_max_body_size {{ .Values.php.uploadLimit }};
         client_body_timeout 300s;

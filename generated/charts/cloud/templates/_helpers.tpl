@@ -254,3 +254,34 @@ checkov exceptions of a `helm test` pod (same form as nextcloud.checkovSkips).
 checkov.io/skip{{ add1 $index }}: {{ printf "%s=%s" $check (required (printf "no reason for %s" $check) (get $reasons $check)) | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+Script of the init container that waits for PostgreSQL ($1 its Service, $2 the user name):
+pg_isready every 5 seconds, for 10 minutes at most; then it fails and the kubelet retries the
+pod with back-off.
+*/}}
+{{- define "nextcloud.waitForPostgresql" -}}
+tries=0
+until pg_isready -q -h "$1" -p 5432 -U "$2" -t 5; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    echo "PostgreSQL ($1) did not accept connections for 10 minutes" >&2
+    exit 1
+  fi
+  sleep 5
+done
+{{- end }}
+
+{{/*
+Readiness of the PHP-FPM container ($1 Nextcloud's host): status.php, asked through the web
+front on the pod's loopback, reports "installed":true (what `occ status` reports, without
+starting a PHP process). Until then the pod gets no traffic, so the web installer is never
+served.
+*/}}
+{{- define "nextcloud.installedProbe" -}}
+status=$(curl -fsS --max-time 4 -H "Host: $1" http://127.0.0.1:8080/status.php) || exit 1
+case "$status" in
+  *'"installed":true'*) exit 0 ;;
+esac
+exit 1
+{{- end }}
