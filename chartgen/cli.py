@@ -96,9 +96,17 @@ def validate(file: str, output_format: str) -> None:
 @output_dir_option("Folder to write the generated tree into.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the folder is stale.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option(
+    "--allow-version-jump",
+    is_flag=True,
+    help="Accept a Nextcloud or PostgreSQL version change that the data cannot follow "
+    "(after a backup: see the message without it).",
+)
 @gitops_options
 @handles_errors
-def build(file: str, output: str, check: bool, force: bool, **gitops: Any) -> None:
+def build(
+    file: str, output: str, check: bool, force: bool, allow_version_jump: bool, **gitops: Any
+) -> None:
     """Validate FILE, then write the Helm charts and kubeadm files into the output folder.
 
     With --gitops, the folder also gets the Argo CD or Flux objects that deploy those charts
@@ -107,7 +115,14 @@ def build(file: str, output: str, check: bool, force: bool, **gitops: Any) -> No
     from chartgen.build import build as build_tree
 
     options = resolve_gitops(output, **gitops)
-    result = build_tree(file, Path(output), check=check, force=force, gitops=options)
+    result = build_tree(
+        file,
+        Path(output),
+        check=check,
+        force=force,
+        gitops=options,
+        allow_version_jump=allow_version_jump,
+    )
     print_problems(result.warnings)
     if check:
         for difference in result.differences:

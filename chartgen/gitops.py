@@ -125,6 +125,16 @@ Secret (label `argocd.argoproj.io/secret-type: repository`) with `type: helm`,
 """
 
 
+_ARGOCD_FORWARD_ONLY_NOTE = """
+{names}: an upgrade of Nextcloud ends with a post-upgrade Job (a PostSync hook to Argo CD)
+that can run for most of an hour. An `Application` has no timeout of its own: Argo CD waits
+for the hook until it ends, and the Job's own `activeDeadlineSeconds` ends it; a failed sync is
+retried (`syncPolicy.retry`). Argo CD never rolls a sync back by itself. Do not roll these
+applications back to a revision with an older Nextcloud (`argocd app rollback`): Nextcloud
+does not start over data that a newer version upgraded. Restore a backup instead.
+"""
+
+
 def _oci(releases: Sequence[Release]) -> list[str]:
     """The OCI registries the releases' charts come from, each once, in order."""
     found = [r.repository for r in releases if r.repository and r.repository.startswith("oci://")]
@@ -157,7 +167,8 @@ def _argocd_files(
         directory / "README.md": _ARGOCD_README.format(root=_repo_path(options, "gitops", "argocd"))
         + "".join(
             _ARGOCD_OCI_NOTE.format(registry=_argocd_repository(url)) for url in _oci(releases)
-        ),
+        )
+        + _forward_only_note(releases),
         directory / "root.yaml": dump_yaml(_argocd_root(dc, options)),
     }
     waves = sync_waves(releases)
@@ -165,6 +176,11 @@ def _argocd_files(
         document = _argocd_application(dc, release, waves[release.name], values, options)
         files[directory / "apps" / f"{release.name}.yaml"] = dump_yaml(document)
     return files
+
+
+def _forward_only_note(releases: Sequence[Release]) -> str:
+    names = [f"`{release.name}`" for release in releases if release.forward_only]
+    return _ARGOCD_FORWARD_ONLY_NOTE.format(names=", ".join(names)) if names else ""
 
 
 def _sync_policy(options: GitopsOptions, sync_options: list[str]) -> dict[str, Any]:
@@ -367,6 +383,11 @@ def _flux_release(
         "remediation": {"retries": REMEDIATION_RETRIES},
     }
     upgrade: dict[str, Any] = {"remediation": {"retries": REMEDIATION_RETRIES}}
+    if release.forward_only:
+        # Flux remediates a failed upgrade by rolling it back, which would start the older
+        # app over data the newer one upgraded (Nextcloud refuses it): no remediation, the
+        # failed upgrade stays for a person to look at.
+        upgrade["remediation"] = {"retries": 0, "remediateLastFailure": False}
     if release.repository is not None:
         # Helm itself never upgrades a chart's crds/ folder; Flux does when told to.
         install["crds"] = "CreateReplace"

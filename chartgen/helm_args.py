@@ -164,6 +164,19 @@ def list_argv(release: Release, connection: Connection) -> list[str]:
     ]
 
 
+def history_argv(release: Release, connection: Connection) -> list[str]:
+    """The release's revisions with their chart and app version (`helm history`)."""
+    return [
+        "history",
+        release.name,
+        "--namespace",
+        release.namespace,
+        "--output",
+        "json",
+        *connection_flags(connection),
+    ]
+
+
 def rollback_argv(
     release: Release, revision: int | None, options: ChangeOptions, connection: Connection
 ) -> list[str]:

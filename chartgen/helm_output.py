@@ -48,6 +48,32 @@ class ListedRelease:
     updated: str
 
 
+@dataclass(frozen=True)
+class Revision:
+    """One row of `helm history`: a revision with the chart and app version it deployed."""
+
+    revision: int
+    status: str
+    chart: str
+    app_version: str
+
+
+def parse_history(stdout: bytes | str) -> tuple[Revision, ...]:
+    """The rows of `helm history -o json`, oldest first."""
+    text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
+    rows = json.loads(text or "[]")
+    return tuple(
+        Revision(
+            revision=int(row.get("revision") or 0),
+            status=str(row.get("status") or "unknown"),
+            chart=str(row.get("chart") or ""),
+            app_version=str(row.get("app_version") or ""),
+        )
+        for row in (rows if isinstance(rows, list) else [])
+        if isinstance(row, dict)
+    )
+
+
 class Failure(enum.Enum):
     NOT_FOUND = "not found"
     UNREACHABLE = "cluster unreachable"

@@ -29,6 +29,7 @@ from chartgen.helm_args import (
     Connection,
     crd_argv,
     delete_claims_argv,
+    history_argv,
     list_argv,
     missing_kubeconfig,
     preview_argv,
@@ -44,12 +45,14 @@ from chartgen.helm_output import (
     claims_in,
     classify,
     crd_established,
+    parse_history,
     parse_list,
     parse_release,
     reason,
 )
 from chartgen.plan import Plan, Release
 from chartgen.tools import find_kubectl
+from chartgen.versions import older
 
 T = TypeVar("T")
 
@@ -331,12 +334,46 @@ class _Runner:
                 "(`chartgen rollback SERVICE`) before installing"
             )
 
+        if options.rollback_on_failure and not options.dry_run:
+            await self._refuse_rollback_onto_older(states)
+
         async def work(release: Release) -> ReleaseResult:
             return await self._install_one(release, states[release.name], options)
 
         needs = {release.name: release.needs for release in self._plan.releases}
         verb = "checking" if options.dry_run else "installing"
         return RunResult("install", await self._in_order(self._plan.releases, verb, needs, work))
+
+    async def _refuse_rollback_onto_older(self, states: Mapping[str, ReleaseState | None]) -> None:
+        """--rollback-on-failure would bring a forward-only app (Nextcloud) back to the version
+        it runs now over data that the new version may already have upgraded: refused, before
+        anything changes, for every such release whose app version the install changes."""
+        installed = [
+            release
+            for release in self._plan.releases
+            if release.forward_only
+            and (state := states[release.name]) is not None
+            and state.status != "uninstalled"
+        ]
+        histories = await self._gather(
+            [self._helm(history_argv(release, self._connection)) for release in installed]
+        )
+        moves: list[str] = []
+        for release, history in zip(installed, histories, strict=True):
+            # helm rolls a failed upgrade back to the last deployed revision, not the last one.
+            deployed = [row for row in parse_history(history) if row.status == "deployed"]
+            old = deployed[-1].app_version if deployed else ""
+            new = self._plan.app_version(release)
+            if old and new and new != old:
+                moves.append(f'"{release.name}" from {old} to {new}')
+        if moves:
+            raise OperationFailed(
+                f"--rollback-on-failure refused: this install moves {'; '.join(moves)}, and a "
+                "failed upgrade rolled back would start the old version over data the new one "
+                "may have upgraded, which Nextcloud refuses. Install without "
+                "--rollback-on-failure: a failed upgrade then stays for you to look at, and "
+                "`chartgen install` again resumes it"
+            )
 
     async def _missing_crds(self, release: Release, wait: bool) -> list[str]:
         """The CRDs of `release.crds` not Established (after waiting for them when `wait`)."""
@@ -484,6 +521,8 @@ class _Runner:
                 f'release "{release.name}" has only revision {current.revision}: '
                 "there is no previous revision to roll back to"
             )
+        if release.forward_only:
+            await self._refuse_older_app(release, current.revision, revision)
 
         async def work(one: Release) -> ReleaseResult:
             try:
@@ -497,6 +536,29 @@ class _Runner:
 
         results = await self._in_order([release], "rolling back", {release.name: ()}, work)
         return RunResult("rollback", results)
+
+    async def _refuse_older_app(self, release: Release, current: int, revision: int | None) -> None:
+        """A forward-only app (Nextcloud) refuses data that a newer version upgraded: a rollback
+        to a revision with an older app version would leave it down, so it is refused."""
+        try:
+            history = parse_history(await self._helm(history_argv(release, self._connection)))
+        except _Unreachable as unreachable:
+            raise OperationFailed(f"cluster unreachable: {unreachable}") from None
+        except _HelmFailed as failed:
+            raise OperationFailed(failed.reason) from None
+        target = revision if revision is not None else current - 1
+        by_revision = {row.revision: row for row in history}
+        now, then = by_revision.get(current), by_revision.get(target)
+        if now is None or then is None or not older(then.app_version, now.app_version):
+            return
+        raise OperationFailed(
+            f'release "{release.name}" runs app version {now.app_version} (revision {current}); '
+            f"revision {target} has {then.app_version}, and Nextcloud does not start over data "
+            'that a newer version upgraded ("version of the data is higher"): rollback refused. '
+            f"To go back to {then.app_version}, restore a backup taken before the upgrade "
+            f"(`chartgen restore {release.name} DUMP`); to undo another change, roll back to "
+            f"a revision of app version {now.app_version} or install a corrected tree"
+        )
 
     async def status(self) -> tuple[ReleaseStatus, ...]:
         return tuple(

@@ -5,7 +5,8 @@ releases and writes them (`releases_document`), `install`, `status`, `rollback`,
 the GitOps writers read them (`read_plan`, `plan_from_document`). A release is a chart folder of
 the tree, or a chart of a Helm repository pinned to a version with a values file of the tree;
 it names the releases it needs (deployed before it, removed after it), the custom resource
-definitions that must be served before it installs, and how long helm may take.
+definitions that must be served before it installs, how long helm may take, and whether its
+app may go back to an older version.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class Release:
     timeout: str | None = None  # helm's --timeout unless the command line gives one
     crds: tuple[str, ...] = ()  # CustomResourceDefinitions to be Established first
     platform: bool = False  # part of the platform layer: kept by uninstall unless --platform
+    # Its app upgrades its data for a new app version and refuses it with an older one: never
+    # rolled back onto an older appVersion (Nextcloud).
+    forward_only: bool = False
 
     @property
     def from_repository(self) -> bool:
@@ -50,6 +54,18 @@ class Plan:
     def chart_path(self, release: Release) -> Path:
         """The chart folder of a local release."""
         return self.directory / release.chart
+
+    def app_version(self, release: Release) -> str | None:
+        """The appVersion of a local release's chart in the tree, None when it has none."""
+        if release.repository is not None:
+            return None
+        path = self.chart_path(release) / "Chart.yaml"
+        try:
+            document = YAML(typ="safe", pure=True).load(path.read_bytes())
+        except (OSError, YAMLError, UnicodeDecodeError) as error:
+            raise OperationFailed(f"cannot read {path}: {error}") from error
+        version = document.get("appVersion") if isinstance(document, dict) else None
+        return None if version is None else str(version)
 
     def values_path(self, release: Release) -> Path | None:
         return self.directory / release.values if release.values is not None else None
@@ -118,6 +134,8 @@ def releases_document(releases: tuple[Release, ...]) -> dict[str, Any]:
             entry["timeout"] = release.timeout
         if release.platform:
             entry["platform"] = True
+        if release.forward_only:
+            entry["forwardOnly"] = True
         entries.append(entry)
     return {"releases": entries}
 
@@ -184,7 +202,7 @@ def _release(entry: Any, where: str) -> Release:
     if values is not None:
         values = _inside_tree(values, f"{where}.values", "file")
     timeout = _string(entry, "timeout", where, required=False)
-    for flag in ("wait", "platform"):
+    for flag in ("wait", "platform", "forwardOnly"):
         if not isinstance(entry.get(flag, False), bool):
             raise OperationFailed(f"{where}.{flag}: expected true or false")
     return Release(
@@ -199,6 +217,7 @@ def _release(entry: Any, where: str) -> Release:
         timeout=timeout,
         crds=_names(entry, "crds", where),
         platform=bool(entry.get("platform", False)),
+        forward_only=bool(entry.get("forwardOnly", False)),
     )
 
 

@@ -120,7 +120,8 @@ def render_tree(dc: Datacenter) -> Rendered:
         routed = gateway_api and service.route_host is not None
         releases.append(
             Release(service.name, service.namespace, str(directory), tuple(needs),
-                    crds=(HTTPROUTE_CRD,) if routed else ())
+                    timeout=chart.timeout, crds=(HTTPROUTE_CRD,) if routed else (),
+                    forward_only=chart.forward_only)
         )  # fmt: skip
     for path, text in _kubeadm_files(dc).items():
         files[path] = with_header(path, text.encode("utf-8"), source_name)

@@ -30,6 +30,7 @@ from chartgen.kinds.nextcloud import (
     php_bytes,
 )
 from chartgen.model import Datacenter
+from chartgen.plan import read_plan
 from tests.chart_support import documents, helm
 from tests.chart_support import load_datacenter as load
 from tests.conftest import CASES, REPO
@@ -584,7 +585,12 @@ def test_redis_requires_its_password(root: Rendered, small: Rendered) -> None:
     assert [item["metadata"]["name"] for item in small.all("Deployment")] == ["solo"]
     assert not [item for item in small.objects if item["metadata"]["name"].endswith("-redis")]
     assert "redis" not in config(small, "zz-chartgen.ini")
-    assert "memcache.locking" not in config(small, "chartgen.config.php")
+    # Sessions in files, said explicitly; the Redis settings an earlier save may have left in
+    # config.php are overridden (tests/test_nextcloud_config_merge.py runs it through PHP).
+    assert "session.save_handler = files\n" in config(small, "zz-chartgen.ini")
+    for key in ("memcache.distributed", "memcache.locking", "redis"):
+        assert f"'{key}' => null,\n" in config(small, "chartgen.config.php")
+    assert "=> null" not in config(root, "chartgen.config.php")
 
 
 def test_network_policies_admit_only_the_nextcloud_pods(root: Rendered) -> None:
@@ -726,3 +732,17 @@ def test_every_pod_and_container_is_hardened(root: Rendered, arm_mix: Rendered) 
                 assert set(item["resources"]["limits"]) == {"cpu", "memory"}, where
                 assert item["imagePullPolicy"] == "IfNotPresent", where
                 assert not item["image"].endswith(":latest"), where
+
+
+def test_the_release_timeout_outlasts_the_upgrade_job(root: Rendered) -> None:
+    """helm waits for the post-upgrade Job within the release's --timeout: a timeout shorter
+    than the Job's deadline fails a slow but healthy upgrade."""
+    job = root.named("Job", "cloud-upgrade")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-upgrade"
+    deadline = job["spec"]["activeDeadlineSeconds"]
+    assert deadline == 1200 + 1800
+    plan = read_plan(root.chart.parent.parent)
+    timeout = plan.release("cloud").timeout
+    assert timeout is not None and timeout.endswith("m")
+    assert deadline < int(timeout[:-1]) * 60 <= deadline + 600
+    assert plan.release("cloud").forward_only

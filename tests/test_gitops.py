@@ -211,6 +211,33 @@ def test_flux_releases_depend_on_what_they_need() -> None:
     ]
 
 
+def test_flux_waits_for_the_nextcloud_upgrade_and_never_rolls_it_back() -> None:
+    """A Nextcloud upgrade outlives helm's default 5m (its post-upgrade Job), and Flux's
+    default remediation, a rollback, would start the old version over upgraded data."""
+    releases, documents = _mytinydc(GitopsOptions("flux", URL, "deploy/home"))
+    cloud = next(release for release in releases if release.name == "cloud")
+    assert cloud.forward_only and cloud.timeout == "55m"
+    spec = documents[PurePosixPath("gitops/flux/releases/cloud.yaml")]["spec"]
+    assert spec["timeout"] == "55m"
+    assert spec["upgrade"]["remediation"] == {"retries": 0, "remediateLastFailure": False}
+    web = documents[PurePosixPath("gitops/flux/releases/web.yaml")]["spec"]
+    assert "timeout" not in web
+    assert web["upgrade"]["remediation"] == {"retries": 3}
+
+
+def test_argocd_readme_says_how_a_nextcloud_upgrade_is_bounded() -> None:
+    """Argo CD has no per-Application timeout: the hook Job's deadline bounds the sync."""
+    options = GitopsOptions("argocd", URL, "generated")
+    files = built_tree(str(CASES / "valid" / "mytinydc" / "datacenter.yaml"), options).files
+    readme = files[PurePosixPath("gitops/argocd/README.md")].decode()
+    assert "\n`cloud`: an upgrade of Nextcloud ends with a post-upgrade Job" in readme
+    assert "`activeDeadlineSeconds` ends it" in readme
+    app = _gitops_documents(files)[PurePosixPath("gitops/argocd/apps/cloud.yaml")]
+    assert "timeout" not in app["spec"] and "timeout" not in app["spec"]["syncPolicy"]
+    without = built_tree(str(CASES / "valid" / "app-options" / "datacenter.yaml"), options)
+    assert "Nextcloud" not in without.files[PurePosixPath("gitops/argocd/README.md")].decode()
+
+
 def test_argocd_installs_the_platform_charts_from_their_repositories_first() -> None:
     releases, documents = _mytinydc(GitopsOptions("argocd", URL, "generated"), REPO)
     by_name = {release.name: release for release in releases}

@@ -16,6 +16,7 @@ from chartgen.helm_args import (
     Connection,
     crd_argv,
     delete_claims_argv,
+    history_argv,
     list_argv,
     missing_kubeconfig,
     parse_timeout,
@@ -29,11 +30,13 @@ from chartgen.helm_output import (
     claims_in,
     classify,
     crd_established,
+    parse_history,
     parse_list,
     parse_release,
     reason,
 )
 from chartgen.plan import Release, plan_from_document, read_plan, releases_document
+from chartgen.versions import older
 
 WEB = Release("web", "web-ns", "charts/web")
 CHART = Path("/tree")  # the built tree: the chart is its charts/web
@@ -202,6 +205,54 @@ def test_list_row() -> None:
     listed = parse_list(rows, "web")
     assert listed is not None and (listed.revision, listed.chart) == (3, "nginx-0.1.0")
     assert parse_list("[]", "web") is None
+
+
+def test_history_rows() -> None:
+    assert history_argv(WEB, Connection(kube_context="lab")) == [
+        "history", "web", "--namespace", "web-ns", "--output", "json", "--kube-context", "lab",
+    ]  # fmt: skip
+    rows = (
+        '[{"revision": 1, "status": "superseded", "chart": "nextcloud-0.1.0", '
+        '"app_version": "31.0.9"}, {"revision": 2, "status": "deployed", "app_version": "32.0.0"}]'
+    )
+    first, second = parse_history(rows)
+    assert (first.revision, first.status, first.chart, first.app_version) == (
+        1, "superseded", "nextcloud-0.1.0", "31.0.9",
+    )  # fmt: skip
+    assert (second.revision, second.app_version, second.chart) == (2, "32.0.0", "")
+    assert parse_history("") == ()
+
+
+@pytest.mark.parametrize(
+    ("version", "than", "expected"),
+    [
+        ("31.0.9", "32.0.0", True),
+        ("31.0.10", "31.0.9", False),  # numbers, not text
+        ("31.0.9", "31.0.9", False),
+        ("31", "31.0.0", False),
+        ("30.0.16-fpm", "31.0.0", True),
+        ("latest", "31.0.0", False),  # not a version: never judged older
+    ],
+)
+def test_versions_compare_as_numbers(version: str, than: str, expected: bool) -> None:
+    assert older(version, than) is expected
+
+
+def test_forward_only_is_recorded_in_the_plan(tmp_path: Path) -> None:
+    cloud = Release("cloud", "cloud", "charts/cloud", timeout="55m", forward_only=True)
+    document = releases_document((WEB, cloud))
+    assert document["releases"][1]["forwardOnly"] is True
+    assert "forwardOnly" not in document["releases"][0]
+    plan = plan_from_document(tmp_path, document, "releases.yaml")
+    assert plan.releases == (WEB, cloud)
+    with pytest.raises(
+        OperationFailed, match=r"releases\[0\]\.forwardOnly: expected true or false"
+    ):
+        plan_from_document(
+            tmp_path,
+            {"releases": [{**document["releases"][0], "forwardOnly": "yes"}]},
+            "releases.yaml",
+        )
 
 
 @pytest.mark.parametrize(

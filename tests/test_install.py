@@ -284,3 +284,100 @@ def test_a_release_left_pending_is_refused_before_anything_changes(
     )
     assert "Traceback" not in err
     assert _replicas(cluster, "web") == before
+
+
+NEXTCLOUD_32 = (
+    "    type: nextcloud\n    image: {repository: docker.io/library/nextcloud, tag: 32.0.0-fpm}\n"
+)
+
+
+def _nextcloud_32(folder: Path) -> Path:
+    text = PROOF_OF_CONCEPT.read_text()
+    assert text.count("    type: nextcloud\n") == 1
+    return build_tree(text.replace("    type: nextcloud\n", NEXTCLOUD_32), folder)
+
+
+def _revision(release: str, namespace: str) -> tuple[int, str]:
+    done = subprocess.run(
+        [str(find_helm().path), "history", release, "-n", namespace, "-o", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    last = json.loads(done.stdout)[-1]
+    return int(last["revision"]), str(last["app_version"])
+
+
+def test_each_release_gets_its_own_timeout(
+    cluster: EmulatedCluster, root_tree: Path, tmp_path: Path
+) -> None:
+    """Nextcloud's post-upgrade Job outlives helm's default 5m: its release records a longer
+    timeout, and helm gets it; the others keep helm's default."""
+    log = tmp_path / "helm.log"
+    wrapper = tmp_path / "helm"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {find_helm().path} "$@"\n')
+    wrapper.chmod(0o755)
+    code, _out, err = _chartgen("--helm", str(wrapper), "install", str(root_tree))
+    assert code == 0, err
+    upgrades = [line.split() for line in log.read_text().splitlines() if line.startswith("upgrade")]
+    timeouts = {
+        argv[1]: argv[argv.index("--timeout") + 1] for argv in upgrades if "--timeout" in argv
+    }
+    assert timeouts == {"cloud": "55m"}
+    assert {argv[1] for argv in upgrades} >= {"web", "cloud"}
+    # The command line's timeout still wins.
+    newer = _nextcloud_32(tmp_path / "n32")
+    code, _out, err = _chartgen("--helm", str(wrapper), "install", "--timeout", "70m", str(newer))
+    assert code == 0, err
+    last = [
+        line.split() for line in log.read_text().splitlines() if line.startswith("upgrade cloud")
+    ][-1]
+    assert last[last.index("--timeout") + 1] == "70m"
+
+
+def test_nextcloud_is_never_rolled_back_onto_an_older_version(
+    cluster: EmulatedCluster, root_tree: Path, tmp_path: Path
+) -> None:
+    assert _chartgen("install", str(root_tree))[0] == 0
+    assert _revision("cloud", "cloud") == (1, "31.0.9")
+    newer = _nextcloud_32(tmp_path / "n32")
+
+    code, _out, err = _chartgen("install", "--rollback-on-failure", str(newer))
+    assert (code, err) == (
+        1,
+        'chartgen: --rollback-on-failure refused: this install moves "cloud" from 31.0.9 to '
+        "32.0.0, and a failed upgrade rolled back would start the old version over data the "
+        "new one may have upgraded, which Nextcloud refuses. Install without "
+        "--rollback-on-failure: a failed upgrade then stays for you to look at, and "
+        "`chartgen install` again resumes it\n",
+    )
+    assert _revision("cloud", "cloud") == (1, "31.0.9")
+
+    code, _out, err = _chartgen("install", str(newer))
+    assert code == 0, err
+    assert _revision("cloud", "cloud") == (2, "32.0.0")
+    for argv in (["rollback", "cloud"], ["rollback", "cloud", "1"]):
+        code, _out, err = _chartgen(*argv, "-o", str(newer))
+        assert (code, err) == (
+            1,
+            'chartgen: release "cloud" runs app version 32.0.0 (revision 2); revision 1 has '
+            "31.0.9, and Nextcloud does not start over data that a newer version upgraded "
+            '("version of the data is higher"): rollback refused. To go back to 31.0.9, '
+            "restore a backup taken before the upgrade (`chartgen restore cloud DUMP`); to "
+            "undo another change, roll back to a revision of app version 32.0.0 or install a "
+            "corrected tree\n",
+        )
+        assert _revision("cloud", "cloud") == (2, "32.0.0")
+
+    # Same app version: a change of settings may be rolled back.
+    scaled = _nextcloud_32(tmp_path / "n32-scaled")
+    values = scaled / "charts" / "cloud" / "values.yaml"
+    values.write_text(values.read_text().replace("replicaCount: 2\n", "replicaCount: 3\n", 1))
+    code, _out, err = _chartgen("install", str(scaled))
+    assert code == 0, err
+    assert _revision("cloud", "cloud") == (3, "32.0.0")
+    code, _out, err = _chartgen("rollback", "cloud", "-o", str(newer))
+    assert code == 0, err
+    assert _revision("cloud", "cloud") == (4, "32.0.0")
+    assert _replicas(cluster, "cloud")["cloud"] == 2

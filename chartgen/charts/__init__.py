@@ -32,3 +32,5 @@ class ChartSource:
     values: Mapping[str, Any]  # set into the blueprint's values.yaml; keys must exist there
     app_version: str  # Chart.yaml appVersion
     claims: tuple[Claim, ...] = field(default=())
+    timeout: str | None = None  # the release's helm --timeout (releases.yaml), None: helm's
+    forward_only: bool = False  # never rolled back onto an older appVersion (releases.yaml)

@@ -173,6 +173,16 @@ class PhpSettings:
         return php_bytes(self.memory_limit)
 
 
+# The post-upgrade hook Job waits this long for the pods to upgrade Nextcloud, then has this
+# long for occ's database maintenance (templates/upgrade-hook.yaml: its activeDeadlineSeconds).
+UPGRADE_WAIT_SECONDS = 1200
+UPGRADE_WORK_SECONDS = 1800
+# helm waits for a hook Job within the release's --timeout (5m by default): the Job's whole
+# budget and this margin, else a slow upgrade fails the release (and a rollback would bring
+# back an image older than the data).
+UPGRADE_MARGIN_SECONDS = 300
+
+
 @dataclass(frozen=True)
 class NextcloudService(Service):
     host: str
@@ -371,7 +381,11 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         },
         "cron": {"resources": resource_block(service.resources)},
         "backup": backup_values(dc, service),
-        "upgradeJob": {"resources": resource_block(service.resources)},
+        "upgradeJob": {
+            "waitSeconds": UPGRADE_WAIT_SECONDS,
+            "workSeconds": UPGRADE_WORK_SECONDS,
+            "resources": resource_block(service.resources),
+        },
         "podAnnotations": string_map(service.annotations),
         "resources": resource_block(service.resources),
         "service": {"port": service.expose.port if service.expose else 80},
@@ -391,6 +405,10 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         values=values,
         app_version=nextcloud_version(image.tag),
         claims=tuple(claim for claim in claims if claim is not None),
+        timeout=release_timeout(),
+        # Nextcloud upgrades its database and data for a new version and refuses to start an
+        # older one over them ("version of the data is higher").
+        forward_only=True,
     )
 
 
@@ -437,6 +455,12 @@ def backup_values(dc: Datacenter, service: NextcloudService) -> dict[str, Any]:
 def _plain(value: ConfigValue) -> Any:
     """A config value as values.yaml data (a list, not a tuple)."""
     return list(value) if isinstance(value, tuple) else value
+
+
+def release_timeout() -> str:
+    """helm's --timeout for a Nextcloud release: the upgrade Job's budget and a margin."""
+    seconds = UPGRADE_WAIT_SECONDS + UPGRADE_WORK_SECONDS + UPGRADE_MARGIN_SECONDS
+    return f"{-(-seconds // 60)}m"
 
 
 def php_bytes(shorthand: str) -> int:
