@@ -21,7 +21,7 @@ from chartgen.cli_support import (
     handles_errors,
     output_dir_option,
     output_format_option,
-    print_problems,
+    print_warnings,
     validated,
 )
 from chartgen.errors import ChartgenError
@@ -80,7 +80,7 @@ def _input_file(default: str = DEFAULT_FILE) -> Callable[[F], F]:
 def validate(file: str, output_format: str) -> None:
     """Check FILE (default datacenter.yaml) and report every problem at once."""
     if output_format == "text":
-        validated(file)
+        validated(file, list_acknowledged=True)
         return
     from chartgen.problems_json import validation_json
     from chartgen.validate import validate_file
@@ -123,7 +123,7 @@ def build(
         gitops=options,
         allow_version_jump=allow_version_jump,
     )
-    print_problems(result.warnings)
+    print_warnings(result.warnings)
     if check:
         for difference in result.differences:
             click.echo(f"{Path(output) / difference.path}: {difference.reason}", err=True)
@@ -163,7 +163,7 @@ def diff(file: str, output: str, color: bool | None, **gitops: Any) -> None:
 
     options = resolve_gitops(output, **gitops)
     tree = built_tree(file, options)
-    print_problems(tree.warnings)
+    print_warnings(tree.warnings)
     result = tree_diff(Path(output), tree.files)
     for line in result.lines:
         click.echo(_diff_style(line), color=color)

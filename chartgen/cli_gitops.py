@@ -87,6 +87,7 @@ def resolve_gitops(
         return None
     if not repo_url:
         raise click.UsageError(f"--gitops {gitops} needs --repo-url URL")
+    _check_repository(gitops, repo_url, revision)
     if prune and gitops == "flux":
         raise click.UsageError(
             "--prune is for Argo CD: Flux's Helm releases always remove what a chart no "
@@ -101,6 +102,19 @@ def resolve_gitops(
         revision=revision or DEFAULT_REVISION,
         prune=prune,
     )
+
+
+def _check_repository(tool: str, repo_url: str, revision: str | None) -> None:
+    """The URL and revision as Argo CD / Flux would take them: a refused one would otherwise
+    surface only in the tool, after the commit is pushed."""
+    from chartgen.git_refs import repo_url_problem, revision_problem
+
+    problem = repo_url_problem(repo_url, tool)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="'--repo-url'")
+    problem = revision_problem(revision) if revision is not None else None
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="'--revision'")
 
 
 def _repository_path(output: str, repo_path: str | None) -> str:

@@ -53,6 +53,16 @@ def print_problems(problems: Iterable[Problem]) -> None:
         click.echo(problem.format(), err=True)
 
 
+def print_warnings(problems: Iterable[Problem]) -> None:
+    """The warnings, the acknowledged ones only counted (`validate` lists them)."""
+    listed = list(problems)
+    print_problems(problem for problem in listed if not problem.acknowledged)
+    count = sum(problem.acknowledged for problem in listed)
+    if count:
+        noun = "warning" if count == 1 else "warnings"
+        click.echo(f"{count} acknowledged {noun}; chartgen validate lists them", err=True)
+
+
 def handles_errors(command: F) -> F:
     """Turns chartgen's errors into a message on stderr and exit code 1; bugs still raise."""
 
@@ -70,12 +80,16 @@ def handles_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def validated(file: str) -> Validation:
-    """The validation of FILE; its warnings printed, its errors raised as InvalidInput."""
+def validated(file: str, *, list_acknowledged: bool = False) -> Validation:
+    """The validation of FILE; its warnings printed (the acknowledged ones listed, or only
+    counted), its errors raised as InvalidInput."""
     from chartgen.validate import validate_file
 
     validation = validate_file(file)
     if not validation.ok:
         raise InvalidInput(validation.problems)
-    print_problems(validation.problems)
+    if list_acknowledged:
+        print_problems(validation.problems)
+    else:
+        print_warnings(validation.problems)
     return validation

@@ -21,7 +21,8 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from chartgen.loader_fast import compose_tree
-from chartgen.problems import Problem
+from chartgen.problems import Problem, format_path
+from chartgen.yaml_advice import yaml_advice
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 100_000
@@ -51,6 +52,7 @@ class Document:
     source: str
     data: dict[str, Any]
     tree: CommentedMap
+    text: str = ""  # as read: a message may quote a value as it was written (1.30, not 1.3)
 
     def position(self, path: Sequence[PathPart]) -> Position:
         return position_of(self.tree, path)
@@ -102,7 +104,7 @@ def load_text(text: str, source: str, *, fast: bool = False) -> LoadResult:
     if fast:
         tree = compose_tree(text, MAX_DEPTH)
         if tree is not None:
-            return LoadResult(Document(source, _plain(tree), tree), ())
+            return LoadResult(Document(source, _plain(tree), tree, text), ())
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -128,11 +130,8 @@ def load_text(text: str, source: str, *, fast: bool = False) -> LoadResult:
             )
         tree = constructor.construct_document(node)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        said = ", ".join(str(part) for part in (error.context, error.problem) if part)
-        reason = " ".join((said or "invalid YAML").split())
-        return _fail(source, line, column, f"YAML: {reason}")
+        advice = yaml_advice(error, text)
+        return _fail(source, advice.line, advice.column, advice.message)
     except YAMLError as error:
         return _fail(source, 1, 1, f"YAML: {' '.join(str(error).split())}")
     except _Refused as refused:  # from the composer: too deep to compose at all
@@ -142,7 +141,7 @@ def load_text(text: str, source: str, *, fast: bool = False) -> LoadResult:
         return _fail(source, 1, 1, f"nesting is deeper than {MAX_DEPTH} levels")
     finally:
         parser.dispose()
-    return LoadResult(Document(source, _plain(tree), tree), ())
+    return LoadResult(Document(source, _plain(tree), tree, text), ())
 
 
 def _limit_composer_depth(composer: Any) -> None:
@@ -173,9 +172,10 @@ class _Hazard:
     line: int
     column: int
     message: str
+    path: str = ""
 
     def _replace_file(self, source: str) -> Problem:
-        return Problem(self.line, self.column, "", self.message, file=source)
+        return Problem(self.line, self.column, self.path, self.message, file=source)
 
 
 def _node_hazard(root: Node) -> _Hazard | None:
@@ -187,7 +187,7 @@ def _node_hazard(root: Node) -> _Hazard | None:
     sizes: dict[int, int] = {}
     alias_expansion = 0
 
-    def walk(node: Node, parent: Node, depth: int) -> int:
+    def walk(node: Node, parent: Node, depth: int, path: tuple[PathPart, ...]) -> int:
         nonlocal alias_expansion
         key = id(node)
         if key in sizes:
@@ -196,33 +196,36 @@ def _node_hazard(root: Node) -> _Hazard | None:
                 raise _Refused(
                     parent,
                     f"aliases would expand the document by more than {MAX_ALIAS_EXPANSION} nodes",
+                    path[:-1],
                 )
             return sizes[key]
         if depth > MAX_DEPTH:
-            raise _Refused(node, f"nesting is deeper than {MAX_DEPTH} levels")
+            raise _Refused(node, f"nesting is deeper than {MAX_DEPTH} levels", path)
         if node.tag not in _CORE_TAGS:
-            raise _Refused(node, f"tag {_short_tag(node.tag)} is not allowed")
+            raise _Refused(node, f"tag {_short_tag(node.tag)} is not allowed", path)
         if isinstance(node, ScalarNode):
-            _check_scalar(node)
+            _check_scalar(node, path)
         size = 1
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
-                size += walk(key_node, node, depth + 1) + walk(value_node, node, depth + 1)
+                name = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
+                size += walk(key_node, node, depth + 1, path)
+                size += walk(value_node, node, depth + 1, (*path, name))
         elif isinstance(node, SequenceNode):
-            for item in node.value:
-                size += walk(item, node, depth + 1)
+            for index, item in enumerate(node.value):
+                size += walk(item, node, depth + 1, (*path, index))
         sizes[key] = size
         return size
 
     try:
-        walk(root, root, 0)
+        walk(root, root, 0, ())
     except _Refused as refused:
         line, column = _mark(refused.node)
-        return _Hazard(line, column, refused.message)
+        return _Hazard(line, column, refused.message, format_path(refused.path))
     return None
 
 
-def _check_scalar(node: ScalarNode) -> None:
+def _check_scalar(node: ScalarNode, path: tuple[PathPart, ...] = ()) -> None:
     text = str(node.value)
     if any("\ud800" <= character <= "\udfff" for character in text):
         # JSON escapes a character beyond U+FFFF as a surrogate pair ("\ud83d\ude00"), which
@@ -231,7 +234,9 @@ def _check_scalar(node: ScalarNode) -> None:
         try:
             node.value = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
         except UnicodeDecodeError:
-            raise _Refused(node, "string holds a lone UTF-16 surrogate, not a character") from None
+            raise _Refused(
+                node, "string holds a lone UTF-16 surrogate, not a character", path
+            ) from None
     garbled = next((c for c in str(node.value) if "\x7f" <= c <= "\x9f"), None)
     if garbled is not None:
         # Escaped ("\x7f", "\u0085"), YAML accepts them; Helm's YAML writer (toYaml) then
@@ -240,9 +245,10 @@ def _check_scalar(node: ScalarNode) -> None:
             node,
             f"string holds U+{ord(garbled):04X}, a control character Helm's YAML writer "
             "drops (DEL and U+0080 to U+009F cannot be carried into a chart)",
+            path,
         )
     if node.tag == _INT_TAG and _integer_too_large(text):
-        raise _Refused(node, f"integer is out of range (at most {MAX_INTEGER})")
+        raise _Refused(node, f"integer is out of range (at most {MAX_INTEGER})", path)
 
 
 def _integer_too_large(text: str) -> bool:
@@ -258,10 +264,11 @@ def _integer_too_large(text: str) -> bool:
 
 
 class _Refused(Exception):
-    def __init__(self, node: Node, message: str) -> None:
+    def __init__(self, node: Node, message: str, path: tuple[PathPart, ...] = ()) -> None:
         super().__init__(message)
         self.node = node
         self.message = message
+        self.path = path
 
 
 def _short_tag(tag: str | None) -> str:
@@ -304,6 +311,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+
+
+def written_token(text: str, position: Position) -> str | None:
+    """The plain scalar as written at `position` (1-based), e.g. `1.30` where YAML read 1.3."""
+    lines = _LINE_BREAK.split(text)
+    line, column = position
+    if not 0 < line <= len(lines):
+        return None
+    found = re.match(r"[^\s,\]}#]+", lines[line - 1][column - 1 :])
+    return found.group() if found else None
 
 
 def position_of(tree: CommentedMap, path: Sequence[PathPart]) -> Position:

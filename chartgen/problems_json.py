@@ -18,6 +18,8 @@ def problem_object(problem: Problem) -> dict[str, Any]:
         "path": problem.path,
         "message": problem.message,
         "severity": problem.severity.value,
+        "rule": problem.rule or None,
+        "acknowledged": problem.acknowledged,
     }
     if problem.rule:  # scripts select a kind of problem by its rule id, not by its text
         found["rule"] = problem.rule
@@ -29,8 +31,9 @@ def problems_objects(problems: Iterable[Problem]) -> list[dict[str, Any]]:
 
 
 def validation_json(file: str, validation: Validation) -> str:
-    """`{"file", "valid", "errors", "warnings", "problems": [...]}`, problems sorted by position
-    as in the text output; `valid` is false exactly when the exit code is 1."""
+    """`{"file", "valid", "errors", "warnings", "acknowledged", "problems": [...]}`, problems
+    sorted by position as in the text output; `valid` is false exactly when the exit code is 1;
+    `warnings` counts the acknowledged ones too."""
     problems = validation.problems
     errors = sum(problem.is_error for problem in problems)
     document = {
@@ -38,6 +41,7 @@ def validation_json(file: str, validation: Validation) -> str:
         "valid": validation.ok,
         "errors": errors,
         "warnings": len(problems) - errors,
+        "acknowledged": sum(problem.acknowledged for problem in problems),
         "problems": problems_objects(problems),
     }
     return json.dumps(document, indent=2, ensure_ascii=False)

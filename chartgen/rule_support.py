@@ -24,9 +24,8 @@ def error_at(
     return Problem(line, column, format_path(path), message, severity, document.source, rule)
 
 
-def warning_at(
-    document: Document, path: Sequence[PathPart], message: str, rule: str = ""
-) -> Problem:
+def warning_at(document: Document, path: Sequence[PathPart], message: str, rule: str) -> Problem:
+    """A warning, with its stable id (one of chartgen.problems.WARNING_RULES)."""
     return error_at(document, path, message, Severity.WARNING, rule)
 
 

@@ -151,16 +151,28 @@ def subnets_disjoint(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             f"podSubnet {cluster.pod_subnet} and serviceSubnet {cluster.service_subnet} "
             f"overlap{note}",
         )
-    for node in dc.nodes:
-        address = ipaddress.IPv4Address(node.address)
-        for name, network in (("podSubnet", pods), ("serviceSubnet", services)):
-            if address in network:
-                value = cluster.pod_subnet if name == "podSubnet" else cluster.service_subnet
-                yield error_at(
-                    doc,
-                    ["nodes", node.index, "address"],
-                    f"{node.address} is inside the cluster's {name} {value}",
-                )
+    # Once per subnet, at the value to change (the nodes' addresses are rarely the mistake).
+    for name, network in (("podSubnet", pods), ("serviceSubnet", services)):
+        inside = [node for node in dc.nodes if ipaddress.IPv4Address(node.address) in network]
+        if not inside:
+            continue
+        listed = ", ".join(f'{node.address} ("{node.name}")' for node in inside)
+        addresses = "the address of node" if len(inside) == 1 else "the addresses of nodes"
+        if name in cluster.explicit:
+            yield error_at(
+                doc,
+                ["cluster", name],
+                f"{network} contains {addresses} {listed}; choose a {name} outside "
+                "the nodes' network",
+            )
+        else:
+            default = f"the {cluster.cni} default" if name == "podSubnet" else "the default"
+            yield error_at(
+                doc,
+                ["cluster"],
+                f"{name} is {default}, {network}, which contains {addresses} {listed}; "
+                f"set cluster.{name} to a range outside the nodes' network",
+            )
 
 
 # Rule 5 (and the image catalog: an explicit architecture no image publishes)
@@ -331,6 +343,7 @@ def capacity_total(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             f"memory {format_memory(wanted_memory)} at full scale; "
             f"the schedulable nodes offer cpu {format_cpu(offered_cpu)}, "
             f"memory {format_memory(offered_memory)}",
+            "capacity-exceeded",
         )
 
 
@@ -347,7 +360,10 @@ def single_points_of_failure(dc: Datacenter, doc: Document) -> Iterator[Problem]
                 else service_path(service)
             )
             yield warning_at(
-                doc, path, f'"{service.name}" runs 1 replica: a single point of failure'
+                doc,
+                path,
+                f'"{service.name}" runs 1 replica: a single point of failure',
+                "single-point-of-failure-replica",
             )
             continue
         nodes = eligible_nodes(dc, service)
@@ -357,6 +373,7 @@ def single_points_of_failure(dc: Datacenter, doc: Document) -> Iterator[Problem]
                 service_path(service),
                 f'all pods of "{service.name}" can only run on node "{nodes[0].name}": '
                 "a single point of failure",
+                "single-point-of-failure-node",
             )
 
 
@@ -419,6 +436,7 @@ def autoscaling_has_metrics(dc: Datacenter, doc: Document) -> Iterator[Problem]:
                 path,
                 "a HorizontalPodAutoscaler reads resource metrics, and nothing in this file "
                 "installs metrics-server: add `platform: {metrics: true}` (or run one yourself)",
+                "autoscaling-without-metrics-server",
             )
         elif not dc.platform.metrics:
             yield error_at(
@@ -436,12 +454,15 @@ def routes_have_a_router(dc: Datacenter, doc: Document) -> Iterator[Problem]:
     for service in dc.services:
         if service.expose is None or service.expose.host is None:
             continue
+        if service.expose.host != service.route_host:
+            continue  # a host the service's type refuses (its own rule says so): never routed
         yield warning_at(
             doc,
             service_path(service, "expose", "host"),
             f'nothing in this file routes "{service.expose.host}" to the service: its Ingress '
             "waits for the cluster's default ingress controller; add `platform: {}` to have "
             "chartgen install one (Traefik)",
+            "route-without-router",
         )
 
 
@@ -551,6 +572,7 @@ def router_without_pool(dc: Datacenter, doc: Document) -> Iterator[Problem]:
         "no platform.loadBalancer.addresses: the router listens on a NodePort of every node, "
         f"http://{nodes[0].address}:{HTTP_NODE_PORT}/ and https://{nodes[0].address}:"
         f"{HTTPS_NODE_PORT}/ (point the hosts' DNS at a node; give a pool for ports 80/443)",
+        "router-without-load-balancer",
     )
 
 
@@ -621,12 +643,19 @@ def platform_architectures(dc: Datacenter, doc: Document) -> Iterator[Problem]:
                 f"{release.pin.chart} {release.pin.version} publishes no image for "
                 f"{', '.join(sorted({n.arch for n in dc.nodes if n.name in missing}))}: "
                 f"{', '.join(missing)} get none of its pods",
+                "platform-image-architecture",
             )
 
 
 # Rule 15, read from the file: every volume of every service type (services[].storage,
 # .database.storage, .volumes[].storage, ...) and every node's capacity.
 def quantities_positive(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    return document_quantities_positive(doc)
+
+
+def document_quantities_positive(doc: Document) -> Iterator[Problem]:
+    """Rule 15 on the data alone, each value's type checked here: it runs on a document the
+    JSON Schema refused too (see DOCUMENT_RULES)."""
     for path, size in _volume_sizes(doc.data.get("services", []), ["services"]):
         if _not_positive(size):
             yield error_at(
@@ -696,6 +725,7 @@ def images_of_the_program(dc: Datacenter, doc: Document) -> Iterator[Problem]:
                 f"{service.type} ({', '.join(sorted(known))}): the {service.type} chart runs "
                 "it with that program's ports, user and configuration; another program "
                 "belongs in type app",
+                "foreign-image",
             )
 
 
@@ -737,6 +767,15 @@ RULES: tuple[Rule, ...] = (
     kind_rules,
     images_of_the_program,
     quantities_positive,
+)
+
+
+# The rules that read the document's data defensively and need no model: they also run when the
+# JSON Schema finds problems, so that a file shows them beside its structural ones. The other
+# rules read the typed model, which only a schema-valid document can build (a missing or
+# mistyped key has no default to fall back on, and a guess would report phantom problems).
+DOCUMENT_RULES: tuple[Callable[[Document], Iterator[Problem]], ...] = (
+    document_quantities_positive,
 )
 
 

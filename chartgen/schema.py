@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -13,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-from chartgen.loader import Document
+from chartgen.loader import Document, written_token
 from chartgen.problems import Problem, format_path
 
 SCHEMA_FILE = "datacenter.schema.json"
@@ -58,6 +57,7 @@ def schema_problems(document: Document) -> list[Problem]:
                 continue
             path, message = _describe(leaf)
             line, column = document.position([*leaf.absolute_path, *_missing_key(leaf)])
+            message += _quote_hint(leaf, document, (line, column))
             problems.setdefault(
                 (path, message), Problem(line, column, path, message, file=document.source)
             )
@@ -121,14 +121,39 @@ def _unknown_problems(
     type's fragment rather than the base `service`)."""
     allowed = _allowed(error)
     for name in _unknown_names(error):
-        hint = difflib.get_close_matches(name, allowed, n=1)
-        suggestion = f'; did you mean "{hint[0]}"?' if hint else f" (allowed: {', '.join(allowed)})"
+        hint = closest_name(name, allowed)
+        suggestion = f'; did you mean "{hint}"?' if hint else f" (allowed: {', '.join(allowed)})"
         parts = [*error.absolute_path, name]
         line, column = document.key_position(parts)
         problem = Problem(
             line, column, format_path(parts), f"unknown field{suggestion}", file=document.source
         )
         yield (1 if hint else 0, len(allowed)), problem
+
+
+def closest_name(name: str, candidates: list[str]) -> str | None:
+    """The candidate a typo of `name` most likely meant, or None when none is close: at most
+    one edit per three characters (a swap of two neighbours is one edit), as rustc and cargo
+    judge "did you mean"; a far-away name gets the list of allowed ones instead."""
+    limit = max(len(name), 3) // 3
+    scored = [(_edit_distance(name.lower(), c.lower()), c) for c in candidates]
+    close = sorted((distance, c) for distance, c in scored if distance <= limit)
+    return close[0][1] if close else None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, transpositions."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            cost = 0 if char_a == char_b else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
 
 
 def _required_name(error: ValidationError) -> str:
@@ -174,6 +199,22 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     if kind == "not" and "required" in schema.get("not", {}):
         return path, f"{_show(schema['not']['required'][0])} is not allowed for this type"
     return path, error.message
+
+
+def _quote_hint(error: ValidationError, document: Document, position: tuple[int, int]) -> str:
+    """A string field given a plain number or boolean: YAML read `1.30` as 1.3 and `yes` as
+    true; quoting what was written keeps it (the written text, since 1.30 and 1.3 differ)."""
+    value = error.instance
+    if error.validator != "type" or "string" not in _expected_types(error):
+        return ""
+    if not isinstance(value, (int, float)):
+        return ""
+    written = written_token(document.text, position) if document.text else None
+    if written is None or written.startswith(("'", '"')):
+        return ""
+    shown = _show(value)
+    read = _article(_json_type(value)) if written == shown else shown
+    return f': write it in quotes, "{written}" (unquoted, YAML reads {written} as {read})'
 
 
 def _expected_types(error: ValidationError) -> str:

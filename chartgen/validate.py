@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chartgen.acknowledge import acknowledged
 from chartgen.loader import Document, load_file
 from chartgen.model import Datacenter
 from chartgen.model_builder import build_datacenter
 from chartgen.problems import Problem, has_errors, sort_problems
-from chartgen.rules import rule_problems
+from chartgen.rules import DOCUMENT_RULES, rule_problems
 from chartgen.schema import schema_problems
 
 
@@ -35,9 +36,18 @@ def validate_file(path: str) -> Validation:
 def validate_document(document: Document) -> Validation:
     problems = schema_problems(document)
     if problems:
+        # Every problem at once, as far as it can be found: the rules that need no model, except
+        # at a value the schema already refused.
+        refused = {problem.path for problem in problems}
+        problems += [
+            problem
+            for rule in DOCUMENT_RULES
+            for problem in rule(document)
+            if problem.path not in refused
+        ]
         return Validation(tuple(sort_problems(problems)), None, document)
     datacenter = build_datacenter(document.data, document.source)
-    problems = sort_problems(rule_problems(datacenter, document))
+    problems = sort_problems(acknowledged(rule_problems(datacenter, document), document))
     if has_errors(problems):
         return Validation(tuple(problems), None, document)
     return Validation(tuple(problems), datacenter, document)

@@ -144,6 +144,7 @@ def test_validate_json_for_a_valid_file(runner: CliRunner) -> None:
             'pods of "web". Choose calico or cilium to enforce them',
             "severity": "warning",
             "rule": "network-policies-unenforced",
+            "acknowledged": False,
         },
         {
             "file": source,
@@ -153,6 +154,8 @@ def test_validate_json_for_a_valid_file(runner: CliRunner) -> None:
             "message": 'the PostgreSQL of "cloud" runs one instance on node "worker2": a single '
             "point of failure behind its 2 replicas",
             "severity": "warning",
+            "rule": "single-point-of-failure-database",
+            "acknowledged": False,
         },
     ]
 

@@ -359,6 +359,10 @@ def _repair_service(service: Json, pod_arches: set[str], storage: list[Json]) ->
         if volume.get("class") not in names:
             volume["class"] = storage[0]["name"] if storage else _class_named(storage, "nfs")
             names = {entry["name"] for entry in storage}
+    backup = service["database"].get("backup")
+    claim = backup.get("storage") if isinstance(backup, dict) else None
+    if claim is not None and claim.get("class") not in names:  # its pg_dump claim, rule 3 too
+        claim["class"] = _class_named(storage, "nfs")
     if peak > 1:  # rule 6
         service["storage"]["class"] = _class_named(storage, "nfs")
         service.pop("redis", None)
@@ -378,6 +382,9 @@ def _positive_quantities(doc: Json) -> None:
         volumes = [service.get("storage"), database.get("storage")]
         volumes += [database.get("backup", {}).get("storage")]
         volumes += [entry.get("storage") for entry in service.get("volumes", [])]
+        backup = service.get("database", {}).get("backup")
+        if isinstance(backup, dict):  # a Nextcloud's pg_dump claim (database.backup.storage)
+            volumes.append(backup.get("storage"))
         for volume in volumes:
             if volume is not None and parse_quantity(str(volume["size"])) == 0:
                 volume["size"] = "1Gi"

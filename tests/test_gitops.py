@@ -384,6 +384,24 @@ def test_switching_tools_prunes_the_other_tools_files(runner: CliRunner, tmp_pat
         (["--gitops", "flux", "--repo-url", URL, "--prune"], "--prune is for Argo CD"),
         (["--gitops", "flux", "--repo-url", URL, "--path", "../x"], "outside the repository"),
         (["--gitops", "tekton", "--repo-url", URL], "'tekton' is not one of"),
+        (
+            ["--gitops", "argocd", "--repo-url", "not a url"],
+            "Invalid value for '--repo-url': 'not a url' is not a URL",
+        ),
+        (
+            ["--gitops", "flux", "--repo-url", "git@git.example.com:me/dc.git"],
+            "'--repo-url': Flux reads ssh:// URLs, not the scp-like form: write "
+            "ssh://git@git.example.com/me/dc.git",
+        ),
+        (
+            ["--gitops", "flux", "--repo-url", "oci://ghcr.io/me/dc"],
+            "'--repo-url': Flux does not read oci:// URLs",
+        ),
+        (
+            ["--gitops", "argocd", "--repo-url", URL, "--revision", "bad rev"],
+            "Invalid value for '--revision': 'bad rev' is not a branch, tag or commit name "
+            "git accepts: it contains a space",
+        ),
     ],
 )
 def test_usage_errors(

@@ -955,5 +955,5 @@ def test_anchors_and_merge_keys_are_read() -> None:
 
 def test_python_tags_are_refused() -> None:
     assert messages("services:\n  a:\n    image: !!python/object:os.system x\n") == [
-        "compose.yaml:3:12: tag !!python/object:os.system is not allowed"
+        "compose.yaml:3:12: services.a.image: tag !!python/object:os.system is not allowed"
     ]

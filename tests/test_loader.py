@@ -119,3 +119,68 @@ def test_oversized_input_is_refused() -> None:
     loaded = load_bytes(b"a: 1\n" + b"#" * (9 * 1024 * 1024), "big.yaml")
     assert loaded.document is None
     assert "larger than" in loaded.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "nodes:\n  -name: a\n  - name: b\n",
+            "2:3: YAML: '-name: a' has no space after '-', so it is not a list item: write "
+            "`- name: a` (parser: expected <block end>, but found '-')",
+        ),
+        (
+            "nodes:\n  - name: a\n    role: worker\n   - name: b\n",
+            "4:4: YAML: this '-' is indented by 3 spaces, the block it belongs to (line 2) by 2 "
+            "spaces: line up the items of one list, and give a nested list a key of its own "
+            "(parser: expected <block end>, but found '<block sequence start>')",
+        ),
+        (
+            "cluster:\n  kubernetesVersion: '1.31.4\n",
+            "2:22: YAML: this quoted value is never closed: end it with ' (parser: found "
+            "unexpected end of stream)",
+        ),
+        (
+            "cluster: {cni: flannel\nnodes: []\n",
+            "2:6: YAML: the mapping opened with '{' on line 1 is not closed: end it with '}' (and "
+            "separate its items with ',') (parser: expected ',' or '}', but got ':')",
+        ),
+        (
+            "cluster\n  cni: flannel\n",
+            "1:1: YAML: 'cluster' is followed by no ':': write a key as `key: value` (parser: "
+            "mapping values are not allowed here)",
+        ),
+        (
+            "metadata:\n  name: a\ncluster\n  cni: flannel\n",
+            "3:1: YAML: 'cluster' is followed by no ':': write a key as `key: value` (parser: "
+            "could not find expected ':')",
+        ),
+        (
+            "x: @foo\n",
+            "1:4: YAML: a plain value cannot start with '@': put the value in quotes (parser: "
+            "found character '@' that cannot start any token)",
+        ),
+        (
+            "x: *foo\n",
+            "1:4: YAML: *foo reads as a reference to an anchor &foo that the file does not "
+            "define: put a value starting with '*' in quotes (parser: found undefined alias "
+            "'foo')",
+        ),
+        (
+            "cluster:\n  cni:\tflannel\n",
+            "2:7: YAML: a tab character: YAML indents and separates with spaces only; replace it "
+            "(parser: found character '\\t' that cannot start any token)",
+        ),
+    ],
+)
+def test_yaml_mistakes_say_what_to_fix(text: str, expected: str) -> None:
+    """The parser's state-machine words become advice, at the place to edit."""
+    loaded = load_text(text, "f.yaml")
+    assert [problem.format() for problem in loaded.problems] == [f"f.yaml:{expected}"]
+
+
+def test_a_refused_scalar_names_its_path() -> None:
+    loaded = load_text("services:\n  - name: a\n    replicas: 99999999999999999999\n", "f.yaml")
+    assert [problem.format() for problem in loaded.problems] == [
+        "f.yaml:3:15: services[0].replicas: integer is out of range (at most 9223372036854775807)"
+    ]

@@ -442,6 +442,7 @@ def _run_as_root(dc: Datacenter, service: AppService, doc: Document) -> Iterator
             path,
             f'0 (root): namespace "{service.namespace}" is labelled Pod Security baseline, '
             "not restricted; prefer an image that runs as another user",
+            "root-in-baseline-namespace",
         )
 
 

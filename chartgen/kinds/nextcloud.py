@@ -638,6 +638,7 @@ def _database_storage(
             service_path(service, "database"),
             f'the PostgreSQL of "{service.name}" runs one instance{where}: a single point '
             f"of failure behind its {service.peak_replicas} replicas",
+            "single-point-of-failure-database",
         )
     if storage is not None and storage.type == "nfs":
         yield warning_at(
@@ -645,6 +646,7 @@ def _database_storage(
             service_path(service, "database", "storage"),
             f'PostgreSQL data on NFS class "{storage.name}": NFS locking and fsync '
             "semantics risk corruption and slow the database; prefer a local class",
+            "database-on-nfs",
         )
 
 
