@@ -5,10 +5,33 @@ BIN := $(VENV)/bin
 TOOLS := .tools/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit snapshots clean tools system-packages checkov schema
+.PHONY: demo test lint typecheck unit snapshots clean tools system-packages checkov schema install
 
 demo: $(STAMP) tools
 	$(BIN)/chartgen build datacenter.yaml
+	@echo
+	@echo "chartgen is in $(CURDIR)/$(BIN) (with the development tools). Run it as $(BIN)/chartgen,"
+	@echo "or put it on PATH for this shell:"
+	@echo '    export PATH="$(CURDIR)/$(BIN):$$PATH"'
+	@echo "For chartgen alone, usable from anywhere: make install"
+
+# chartgen alone (its runtime dependencies, no development tools) in a virtualenv of its own
+# under PREFIX, with helm and kubectl beside it, and the command linked into PREFIX/bin.
+PREFIX ?= $(HOME)/.local
+INSTALL_VENV ?= $(PREFIX)/share/chartgen/venv
+
+install:
+	$(PYTHON) -m venv $(INSTALL_VENV)
+	rm -rf build  # setuptools would reuse files of an earlier build, deleted ones included
+	$(INSTALL_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade .
+	$(INSTALL_VENV)/bin/python scripts/fetch_tools.py $(INSTALL_VENV)/bin
+	mkdir -p $(PREFIX)/bin
+	ln -sf $(INSTALL_VENV)/bin/chartgen $(PREFIX)/bin/chartgen
+	@echo
+	@echo "installed $(PREFIX)/bin/chartgen"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) \
+		echo "$(PREFIX)/bin is not on PATH: add this line to ~/.profile (or ~/.bashrc), then open a new shell:"; \
+		echo '    export PATH="$(PREFIX)/bin:$$PATH"';; esac
 
 test: $(STAMP) tools system-packages checkov lint typecheck unit
 

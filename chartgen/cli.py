@@ -15,13 +15,15 @@ from typing import Any, TypeVar
 import click
 
 from chartgen import __version__
-from chartgen.cli_gitops import gitops_options, resolve_gitops
+from chartgen.cli_gitops import gitops_options, gitops_request, usage_errors
 from chartgen.cli_support import (
     DEFAULT_FILE,
     handles_errors,
+    names_from_datacenter,
     output_dir_option,
     output_format_option,
     print_warnings,
+    retired_letter,
     validated,
 )
 from chartgen.errors import ChartgenError
@@ -95,7 +97,12 @@ def validate(file: str, output_format: str) -> None:
 @_input_file()
 @output_dir_option("Folder to write the generated tree into.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the folder is stale.")
-@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite generated files that were edited by hand; delete an earlier build's GitOps "
+    "files when no GitOps settings are given.",
+)
 @click.option(
     "--allow-version-jump",
     is_flag=True,
@@ -109,20 +116,23 @@ def build(
 ) -> None:
     """Validate FILE, then write the Helm charts and kubeadm files into the output folder.
 
-    With --gitops, the folder also gets the Argo CD or Flux objects that deploy those charts
-    from the Git repository it is committed to; --check covers them too.
+    With --gitops (or the file's gitops key, which the options override), the folder also gets
+    the Argo CD or Flux objects that deploy those charts from the Git repository it is committed
+    to; --check covers them too. A build without either refuses to delete the GitOps files of
+    an earlier build, unless --force.
     """
     from chartgen.build import build as build_tree
 
-    options = resolve_gitops(output, **gitops)
-    result = build_tree(
-        file,
-        Path(output),
-        check=check,
-        force=force,
-        gitops=options,
-        allow_version_jump=allow_version_jump,
-    )
+    request = gitops_request(output, **gitops)
+    with usage_errors():
+        result = build_tree(
+            file,
+            Path(output),
+            check=check,
+            force=force,
+            gitops=request,
+            allow_version_jump=allow_version_jump,
+        )
     print_warnings(result.warnings)
     if check:
         for difference in result.differences:
@@ -156,13 +166,14 @@ def diff(file: str, output: str, color: bool | None, **gitops: Any) -> None:
     """Show, as a unified diff, what `chartgen build` would change in the output folder.
 
     Exits 1 when the folder differs from what a build writes (as `build --check` does), 0 when
-    it is up to date. Give the same --gitops options as to the build.
+    it is up to date. Give the same --gitops options as to the build (the file's gitops key
+    needs none).
     """
     from chartgen.build import built_tree
     from chartgen.diff import tree_diff
 
-    options = resolve_gitops(output, **gitops)
-    tree = built_tree(file, options)
+    with usage_errors():
+        tree = built_tree(file, gitops_request(output, **gitops))
     print_warnings(tree.warnings)
     result = tree_diff(Path(output), tree.files)
     for line in result.lines:
@@ -187,33 +198,33 @@ def _diff_style(line: str) -> str:
 @main.command()
 @_input_file()
 @click.option(
-    "-f",
     "--format",
     "graph_format",
-    type=click.Choice(["svg", "png", "dot", "mermaid"]),
+    type=click.Choice(["svg", "png", "jpeg", "dot", "mermaid"]),
     default=None,
-    help="Picture format  [default: from the -o suffix (.svg .png .dot .gv .mmd), else svg]",
+    help="Picture format  [default: from the -o suffix (.svg .png .jpg .dot .gv .mmd), else svg]",
 )
+@retired_letter("-f", "-f names the datacenter file (import compose -f); the format is --format")
 @click.option(
     "-o",
     "--output",
     "output",
     default="-",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
-    help="File to write  [default: stdout]",
+    help="File to write (its suffix must agree with --format)  [default: stdout]",
 )
 @handles_errors
 def graph(file: str, graph_format: str | None, output: str) -> None:
     """Draw the datacenter: nodes, services on the nodes they may run on, storage, dependencies.
 
-    Single points of failure (the warnings of `chartgen validate`) are drawn in orange. svg and
-    png need Graphviz (Debian package graphviz); dot and mermaid are text.
+    Single points of failure (the warnings of `chartgen validate`) are drawn in orange. svg, png
+    and jpeg need Graphviz (Debian package graphviz); dot and mermaid are text.
     """
     from chartgen.cli_graph import graph_format_for, write_graph
 
     chosen = graph_format_for(output, graph_format)
-    if chosen == "png" and output == "-" and sys.stdout.isatty():
-        raise click.UsageError("PNG is binary: write it to a file with -o PATH")
+    if chosen in ("png", "jpeg") and output == "-" and sys.stdout.isatty():
+        raise click.UsageError(f"{chosen.upper()} is binary: write it to a file with -o PATH")
     write_graph(validated(file), chosen, output)
 
 
@@ -229,15 +240,28 @@ def schema() -> None:
 @click.argument("file", default=DEFAULT_FILE, type=click.Path(dir_okay=False, path_type=Path))
 @handles_errors
 def init(file: Path) -> None:
-    """Write a commented example datacenter.yaml to FILE (never overwrites)."""
+    """Write a commented example datacenter.yaml to FILE (never overwrites).
+
+    The JSON Schema it names goes beside it, unless a file of that name exists (kept, and said).
+    """
     from chartgen.init import write_example
 
-    for written in write_example(file):
+    done = write_example(file)
+    for written in done.written:
         click.echo(f"wrote {written}")
+    if done.kept_schema is not None:
+        how = f"`chartgen schema > {done.kept_schema}` replaces it"
+        if done.schema_differs:
+            click.echo(
+                f"kept {done.kept_schema}: it exists and is not this chartgen's schema "
+                f"({how}; editors check the example against it)"
+            )
+        else:
+            click.echo(f"kept {done.kept_schema}: it exists and is this chartgen's schema")
 
 
 @main.command("join-config")
-@click.argument("node")
+@click.argument("node", shell_complete=names_from_datacenter("nodes"))
 @output_dir_option("The built folder whose kubeadm/join-NODE.yaml is filled in.", as_path=True)
 @click.option("--token", required=True, help="Bootstrap token (`kubeadm token create`).")
 @click.option("--ca-cert-hash", required=True, help="sha256:<hex> of the cluster CA's public key.")

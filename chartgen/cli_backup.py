@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from chartgen.cli_install import cluster_options
-from chartgen.cli_support import DEFAULT_DIR, handles_errors
+from chartgen.cli_support import DEFAULT_DIR, handles_errors, names_from_datacenter
 
 if TYPE_CHECKING:
     from chartgen.database_backup import Kubectl
@@ -35,7 +35,7 @@ def _kubectl(kubeconfig: Path | None, kube_context: str | None, command: str) ->
 
 
 @click.command()
-@click.argument("service")
+@click.argument("service", shell_complete=names_from_datacenter("nextcloud"))
 @_TREE
 @click.option(
     "--to",
@@ -69,7 +69,7 @@ def backup(
 
 
 @click.command()
-@click.argument("service")
+@click.argument("service", shell_complete=names_from_datacenter("nextcloud"))
 @click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
 @_TREE
 @cluster_options

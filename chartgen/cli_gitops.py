@@ -1,20 +1,21 @@
-"""The GitOps options that `build` and `diff` share, and their checks (usage errors: exit 2).
+"""The GitOps options that `build` and `diff` share.
 
-Kept apart from cli.py so that the options are declared once; `chartgen.gitops` (which renders)
-is imported only once a command runs, so `chartgen --help` stays fast.
+They override the datacenter file's `gitops` key (`chartgen.gitops.resolve_gitops` merges both,
+once the file is read; what no tool could use is a usage error, exit 2). Kept apart from cli.py so
+that the options are declared once; `chartgen.gitops` (which renders) is imported only once a
+command runs, so `chartgen --help` stays fast.
 """
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable
-from pathlib import PurePath
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
-    from chartgen.gitops import GitopsOptions
+    from chartgen.gitops import GitopsRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,13 +30,14 @@ def gitops_options(command: F) -> F:
             type=click.Choice(GITOPS_TOOLS),
             default=None,
             help="Also write gitops/<tool>/: Argo CD Applications (app-of-apps) or Flux "
-            "HelmReleases for every chart.",
+            "HelmReleases for every chart  [default: the file's gitops key]",
         ),
         click.option(
             "--repo-url",
             metavar="URL",
             default=None,
-            help="Git repository the output folder is committed to (required with --gitops).",
+            help="Git repository the output folder is committed to (required with --gitops, "
+            "unless the file's gitops.repoURL gives it).",
         ),
         click.option(
             "--revision",
@@ -52,9 +54,10 @@ def gitops_options(command: F) -> F:
             "given with -o]",
         ),
         click.option(
-            "--prune",
-            is_flag=True,
-            help="Argo CD deletes what leaves Git (automated prune, cascading delete).",
+            "--prune/--no-prune",
+            default=None,
+            help="Argo CD deletes what leaves Git (automated prune, cascading delete)  "
+            "[default: the file's gitops.prune, else no]",
         ),
     ]
     for decorator in reversed(decorators):
@@ -62,67 +65,33 @@ def gitops_options(command: F) -> F:
     return command
 
 
-def resolve_gitops(
+def gitops_request(
     output: str,
     gitops: str | None,
     repo_url: str | None,
     revision: str | None,
     repo_path: str | None,
-    prune: bool,
-) -> GitopsOptions | None:
-    """The GitOps options of a command line, or None without --gitops; usage errors raised."""
-    if gitops is None:
-        given = [
-            name
-            for name, value in (
-                ("--repo-url", repo_url),
-                ("--revision", revision),
-                ("--path", repo_path),
-                ("--prune", prune or None),
-            )
-            if value is not None
-        ]
-        if given:
-            raise click.UsageError(f"{', '.join(given)} need --gitops argocd or --gitops flux")
-        return None
-    if not repo_url:
-        raise click.UsageError(f"--gitops {gitops} needs --repo-url URL")
-    _check_repository(gitops, repo_url, revision)
-    if prune and gitops == "flux":
-        raise click.UsageError(
-            "--prune is for Argo CD: Flux's Helm releases always remove what a chart no "
-            "longer renders"
-        )
-    from chartgen.gitops import DEFAULT_REVISION, GitopsOptions
+    prune: bool | None,
+) -> GitopsRequest:
+    """What the command line says about GitOps; the file's `gitops` key fills in the rest."""
+    from chartgen.gitops import GitopsRequest
 
-    return GitopsOptions(
-        tool="argocd" if gitops == "argocd" else "flux",
+    return GitopsRequest(
+        output=output,
+        tool=None if gitops is None else "argocd" if gitops == "argocd" else "flux",
         repo_url=repo_url,
-        path=_repository_path(output, repo_path),
-        revision=revision or DEFAULT_REVISION,
+        revision=revision,
+        path=repo_path,
         prune=prune,
     )
 
 
-def _check_repository(tool: str, repo_url: str, revision: str | None) -> None:
-    """The URL and revision as Argo CD / Flux would take them: a refused one would otherwise
-    surface only in the tool, after the commit is pushed."""
-    from chartgen.git_refs import repo_url_problem, revision_problem
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """GitOps options that do not make sense (with the file's key): a usage error, exit 2."""
+    from chartgen.gitops import GitopsUsage
 
-    problem = repo_url_problem(repo_url, tool)
-    if problem is not None:
-        raise click.BadParameter(problem, param_hint="'--repo-url'")
-    problem = revision_problem(revision) if revision is not None else None
-    if problem is not None:
-        raise click.BadParameter(problem, param_hint="'--revision'")
-
-
-def _repository_path(output: str, repo_path: str | None) -> str:
-    given = repo_path if repo_path is not None else output
-    if PurePath(given).is_absolute() or given.startswith("/"):
-        what = "--path" if repo_path is not None else f"-o {output} is absolute: --path"
-        raise click.UsageError(f"{what} must be relative to the repository's root")
-    normal = posixpath.normpath(PurePath(given).as_posix())
-    if normal == ".." or normal.startswith("../"):
-        raise click.UsageError(f"{given} is outside the repository; give --path")
-    return "" if normal == "." else normal
+    try:
+        yield
+    except GitopsUsage as error:
+        raise click.UsageError(str(error)) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import click
+
 from chartgen.errors import InvalidInput, OperationFailed
 from chartgen.graph import FORMATS, Format, graph_bytes
 from chartgen.validate import Validation
@@ -12,6 +14,8 @@ from chartgen.validate import Validation
 SUFFIXES: dict[str, Format] = {
     ".svg": "svg",
     ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
     ".dot": "dot",
     ".gv": "dot",
     ".mmd": "mermaid",
@@ -20,10 +24,26 @@ SUFFIXES: dict[str, Format] = {
 
 
 def graph_format_for(output: str, given: str | None) -> Format:
-    """The format asked for, else the one the output's suffix names, else SVG."""
+    """The format asked for, else the one the output's suffix names, else SVG.
+
+    A file is never written in a format its name contradicts (an SVG named x.jpg): a suffix
+    chartgen does not know needs --format, and a known one must agree with --format.
+    """
+    suffix = Path(output).suffix.lower() if output != "-" else ""
+    named = SUFFIXES.get(suffix)
     if given is not None:
-        return next(known for known in FORMATS if known == given)
-    return SUFFIXES.get(Path(output).suffix.lower(), "svg") if output != "-" else "svg"
+        chosen = next(known for known in FORMATS if known == given)
+        if named is not None and named != chosen:
+            raise click.UsageError(f"{output} names a {named} picture, not {chosen}")
+        return chosen
+    if named is not None:
+        return named
+    if suffix:
+        known = ", ".join(SUFFIXES)
+        raise click.UsageError(
+            f"cannot tell the picture format from {suffix}: name the file {known}, or give --format"
+        )
+    return "svg"
 
 
 def write_graph(validation: Validation, graph_format: Format, output: str) -> None:

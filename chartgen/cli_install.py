@@ -21,6 +21,7 @@ import click
 from chartgen.cli_support import (
     DEFAULT_DIR,
     handles_errors,
+    names_from_datacenter,
     output_dir_option,
     output_format_option,
 )
@@ -94,7 +95,12 @@ def _concurrency_option(command: F) -> F:
 
 @click.command()
 @_tree_argument
-@click.option("--dry-run", is_flag=True, help="Contact the cluster but change nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Contact the cluster but change nothing; with no cluster, an offline preview "
+    "(helm template of every local chart).",
+)
 @_waiting_options
 @click.option(
     "--rollback-on-failure",
@@ -122,17 +128,58 @@ def install(
     then storage, then the services that claim volumes), independent ones in parallel; a
     release waits for the CRDs it uses; an unchanged release is left alone. A release whose
     prerequisite failed is not attempted, and nothing that worked is undone.
+
+    --dry-run with no cluster (no kubeconfig, or no answer) previews offline instead: the
+    manifests of every local chart as `helm template` renders them, in its namespace, on
+    stdout; the platform's repository charts are named but not fetched.
     """
+    from chartgen.errors import NoCluster
     from chartgen.helm_args import ChangeOptions
     from chartgen.install import install as install_releases
 
     plan = _plan(directory)
     options = ChangeOptions(dry_run, wait, timeout, rollback_on_failure)
-    with _Display(plan, sys.stderr) as display:
-        result = install_releases(
-            plan, display.session(ctx, kubeconfig, kube_context, concurrency), options
-        )
+    try:
+        with _Display(plan, sys.stderr) as display:
+            result = install_releases(
+                plan, display.session(ctx, kubeconfig, kube_context, concurrency), options
+            )
+    except NoCluster as error:
+        if not dry_run:
+            raise
+        _offline_preview(ctx, plan, str(error))
+        return
     _finish(result)
+
+
+def _offline_preview(ctx: click.Context, plan: Plan, why: str) -> None:
+    """`install --dry-run` without a cluster: what helm alone can show, said to be offline."""
+    from chartgen.install import offline_preview
+    from chartgen.tools import find_helm
+
+    click.echo(
+        f"chartgen: {why}\nOFFLINE preview: each release rendered by `helm template` on this "
+        "machine; no cluster was contacted, so nothing was checked against one (API versions, "
+        "admission, conflicts, what is installed).",
+        err=True,
+    )
+    renders = offline_preview(plan, find_helm((ctx.obj or {}).get("helm")).path)
+    failed = []
+    for one in renders:
+        where = f"release {one.release.name} (namespace {one.release.namespace})"
+        if one.manifests is None:
+            click.echo(f"# {where}: not previewed: {one.reason}")
+            click.echo(f"{one.release.name}: not previewed: {one.reason}", err=True)
+            if one.release.repository is None:
+                failed.append(one.release.name)
+            continue
+        click.echo(f"# {where}, offline")
+        click.echo(one.manifests, nl=False)
+    shown = sum(one.manifests is not None for one in renders)
+    summary = f"offline preview: {shown} of {len(renders)} releases rendered"
+    if failed:
+        raise OperationFailed(f"{summary}; helm template failed for {', '.join(failed)}")
+    click.echo(summary, err=True)
 
 
 @click.command()
@@ -210,7 +257,7 @@ def status(
 
 
 @click.command()
-@click.argument("service")
+@click.argument("service", shell_complete=names_from_datacenter("services"))
 @click.argument("revision", required=False, type=click.IntRange(min=1))
 @output_dir_option("The built folder that records the release.", name="directory", as_path=True)
 @_waiting_options

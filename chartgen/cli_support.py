@@ -7,9 +7,10 @@ import functools
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from chartgen.errors import ChartgenError, InvalidInput
 from chartgen.problems import Problem
@@ -37,15 +38,71 @@ def output_dir_option(help: str, name: str = "output", as_path: bool = False) ->
 
 
 def output_format_option(formats: tuple[str, ...], help: str) -> Callable[[F], F]:
-    """`--output FORMAT`: how a command prints its answer; the first format is the default."""
+    """`--format FORMAT`: how a command prints its answer; the first format is the default.
+
+    `--output FORMAT` is its older name, kept for scripts; `-o` is refused with a pointer to
+    --format, since everywhere else `-o` names where output goes (a folder or a file).
+    """
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--format",
+            "--output",
+            "output_format",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help=f"{help} (--output is the older name of --format.)",
+        )(command)
+        return retired_letter("-o", "-o names an output folder or file; the format is --format")(
+            command
+        )
+
+    return decorate
+
+
+def retired_letter(letter: str, message: str) -> Callable[[F], F]:
+    """A hidden option that only says which option to use instead (a usage error, exit 2):
+    for a letter that means something else on this command than users may expect."""
+
+    def refuse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            raise click.UsageError(f"{message} (not {letter} {value})")
+
     return click.option(
-        "--output",
-        "output_format",
-        type=click.Choice(formats),
-        default=formats[0],
-        show_default=True,
-        help=help,
+        letter, "retired_" + letter.strip("-"), hidden=True, expose_value=False, callback=refuse
     )
+
+
+Names = Literal["nodes", "services", "nextcloud"]
+
+
+def names_from_datacenter(names: Names) -> Callable[..., list[CompletionItem]]:
+    """Shell completion of a NODE or SERVICE argument: the names in ./datacenter.yaml.
+
+    The file is only loaded, not validated, so that a file with mistakes still completes;
+    anything unreadable completes nothing rather than breaking the shell's line.
+    """
+
+    def complete(
+        _ctx: click.Context, _param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from chartgen.loader import load_file
+
+        loaded = load_file(DEFAULT_FILE)
+        data = loaded.document.data if loaded.document is not None else {}
+        key = "nodes" if names == "nodes" else "services"
+        entries = data.get(key) if isinstance(data, dict) else None
+        found = [
+            entry["name"]
+            for entry in (entries if isinstance(entries, list) else [])
+            if isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and (names != "nextcloud" or entry.get("type") == "nextcloud")
+        ]
+        return [CompletionItem(name) for name in found if name.startswith(incomplete)]
+
+    return complete
 
 
 def print_problems(problems: Iterable[Problem]) -> None:

@@ -23,6 +23,7 @@ from ruamel.yaml.error import YAMLError
 from chartgen.errors import OperationFailed
 from chartgen.helm_args import Connection, kubectl_connection_flags
 from chartgen.plan import Plan
+from chartgen.tools import cannot_run
 
 NEXTCLOUD_CHART = "nextcloud"
 # The chart's `nextcloud.prefix` helper: the full name cut to 41 characters.
@@ -233,7 +234,7 @@ def _run(
             check=False,
         )
     except OSError as error:
-        raise OperationFailed(f"cannot run {kubectl.path}: {error}") from error
+        raise OperationFailed(cannot_run(kubectl.path, "kubectl", error)) from error
     if done.returncode != 0:
         step = " ".join(argv[argv.index("--") + 1 :]) if "--" in argv else " ".join(argv)
         detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"

@@ -21,3 +21,7 @@ class InvalidInput(ChartgenError):
 
 class OperationFailed(ChartgenError):
     """An operation (writing, checking, talking to helm) did not succeed."""
+
+
+class NoCluster(OperationFailed):
+    """No cluster to talk to: no kubeconfig, or its API server does not answer."""

@@ -17,13 +17,17 @@ with chartgen's values inline (the same data as `platform/values/`).
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from chartgen.emit import dump_yaml, dump_yaml_documents
-from chartgen.model import Datacenter
+from chartgen.errors import ChartgenError
+from chartgen.model import Datacenter, GitopsSettings
 from chartgen.plan import Release
 from chartgen.render import Rendered, with_header
 
@@ -51,6 +55,154 @@ class GitopsOptions:
     path: str  # where the generated tree lives inside the repository ("" or "." = its root)
     revision: str = DEFAULT_REVISION
     prune: bool = False
+
+
+# Flux's GitRepository takes only these schemes (its CRD's pattern for spec.url); Argo CD also
+# takes the scp-like form `git@host:org/repo.git`, which Flux refuses.
+URL_SCHEMES = ("https", "http", "ssh")
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!//)\S+$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+# What `git check-ref-format` refuses anywhere in a reference name.
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def repo_url_problem(text: str, tool: Tool | None = None) -> str | None:
+    """Why Argo CD or Flux could not clone `text` (None: they can).
+
+    Both take http(s):// and ssh:// URLs with a host and a path; Argo CD also takes the scp-like
+    `user@host:path`, Flux does not (give `tool` to know which; None accepts what either takes).
+    """
+    if not text.strip():
+        return "is empty: give the URL of the Git repository the output folder is committed to"
+    if any(char.isspace() or ord(char) < 0x20 for char in text):
+        return "contains whitespace or a control character; a Git URL has none"
+    if _SCP_LIKE.match(text):
+        if tool == "flux":
+            user_host, path = text.split(":", 1)
+            return f"Flux takes no scp-like address: write ssh://{user_host}/{path.lstrip('/')}"
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in URL_SCHEMES:
+        if not parts.scheme:
+            return f"has no scheme: did you mean https://{text.lstrip('/')}?"
+        return (
+            f"{parts.scheme}:// is not a scheme Argo CD and Flux clone from: use https://, "
+            "http:// or ssh://"
+        )
+    if not parts.hostname:
+        return f"names no host: {parts.scheme}://HOST/PATH"
+    if parts.path.strip("/") == "":
+        return f"names no repository on {parts.hostname}: {parts.scheme}://{parts.netloc}/PATH"
+    return None
+
+
+def revision_problem(text: str) -> str | None:
+    """Why `text` is not a revision both tools follow (None: it is): a commit's full hash, or a
+    branch, tag or `refs/...` name as `git check-ref-format` allows it."""
+    if not text.strip():
+        return "is empty: give a branch, a tag, refs/... or a full commit hash"
+    if _COMMIT.match(text):
+        return None
+    found = _REF_FORBIDDEN.search(text)
+    if found:
+        shown = repr(found.group()) if found.group().strip() else "whitespace"
+        return f"is not a Git reference name: {shown} is not allowed in one"
+    if text == "@" or text.startswith("/") or text.endswith(("/", ".")):
+        return "is not a Git reference name: it may not be @, nor begin with / or end in / or ."
+    if any(part.startswith(".") or part.endswith(".lock") for part in text.split("/")):
+        return "is not a Git reference name: no part may begin with . or end in .lock"
+    return None
+
+
+class GitopsUsage(ChartgenError):
+    """The command line's GitOps options do not make sense (with the file's `gitops` key): a
+    usage error, exit code 2."""
+
+
+@dataclass(frozen=True)
+class GitopsRequest:
+    """What the command line says about GitOps; None: not given there (the file decides)."""
+
+    output: str  # the output folder as given with -o: the default path inside the repository
+    tool: Tool | None = None
+    repo_url: str | None = None
+    revision: str | None = None
+    path: str | None = None
+    prune: bool | None = None
+
+
+def resolve_gitops(settings: GitopsSettings | None, request: GitopsRequest) -> GitopsOptions | None:
+    """The file's `gitops` key with the command line's options over it; None when neither
+    asks for GitOps files. Raises GitopsUsage for what no tool could use."""
+    tool = request.tool or (settings.tool if settings else None)
+    if tool is None:
+        given = [
+            name
+            for name, value in (
+                ("--repo-url", request.repo_url),
+                ("--revision", request.revision),
+                ("--path", request.path),
+                ("--prune", request.prune),
+            )
+            if value is not None
+        ]
+        if given:
+            raise GitopsUsage(
+                f"{', '.join(given)} need --gitops argocd or --gitops flux, or a gitops key "
+                "in the datacenter file"
+            )
+        return None
+    # The file's other keys belong to the file's tool: a --gitops naming the other tool keeps
+    # only repoURL, revision and path (prune means nothing to Flux).
+    same_tool = settings is not None and settings.tool == tool
+    repo_url = request.repo_url or (settings.repo_url if settings else None)
+    if not repo_url:
+        raise GitopsUsage(f"--gitops {tool} needs --repo-url URL (or gitops.repoURL in the file)")
+    revision = request.revision or (settings.revision if settings else None) or DEFAULT_REVISION
+    prune = request.prune
+    if prune is None:
+        prune = bool(same_tool and settings and settings.prune)
+    if prune and tool == "flux":
+        raise GitopsUsage(
+            "--prune is for Argo CD: Flux's Helm releases always remove what a chart no "
+            "longer renders"
+        )
+    for option, problem in (
+        ("--repo-url", repo_url_problem(repo_url, tool)),
+        ("--revision", revision_problem(revision)),
+    ):
+        if problem:
+            raise GitopsUsage(f"{option}: {problem}")
+    return GitopsOptions(tool, repo_url, _path_in_repository(settings, request), revision, prune)
+
+
+def _path_in_repository(settings: GitopsSettings | None, request: GitopsRequest) -> str:
+    if request.path is not None:
+        given, what = request.path, "--path"
+    elif settings is not None and settings.path is not None:
+        given, what = settings.path, "gitops.path"
+    else:
+        given, what = request.output, f"-o {request.output}"
+    problem = repository_path_problem(given)
+    if problem and what.startswith("-o"):
+        where = "is outside the repository" if "outside" in problem else "is absolute"
+        raise GitopsUsage(
+            f"{what} {where}: give --path (or gitops.path), relative to the repository's root"
+        )
+    if problem:
+        raise GitopsUsage(f"{what} {problem}")
+    normal = posixpath.normpath(PurePosixPath(given).as_posix()) if given else "."
+    return "" if normal == "." else normal
+
+
+def repository_path_problem(text: str) -> str | None:
+    """Why `text` is not a folder inside a repository (None: it is one)."""
+    if text.startswith("/") or PurePosixPath(text).is_absolute():
+        return "must be relative to the repository's root"
+    normal = posixpath.normpath(text) if text else "."
+    if normal == ".." or normal.startswith("../"):
+        return "is outside the repository"
+    return None
 
 
 def sync_waves(releases: Sequence[Release]) -> dict[str, int]:

@@ -27,8 +27,9 @@ from chartgen.model import Datacenter, Node, Service, StorageClass
 from chartgen.problems import Problem, Severity
 from chartgen.rules import eligible_nodes, runnable_nodes
 
-Format = Literal["svg", "png", "dot", "mermaid"]
-FORMATS: tuple[Format, ...] = ("svg", "png", "dot", "mermaid")
+Format = Literal["svg", "png", "jpeg", "dot", "mermaid"]
+FORMATS: tuple[Format, ...] = ("svg", "png", "jpeg", "dot", "mermaid")
+ImageFormat = Literal["svg", "png", "jpeg"]
 
 FONT = "Helvetica,Arial,sans-serif"
 WARNING_FILL = "#fdba74"  # orange: a single point of failure
@@ -382,7 +383,7 @@ def _mermaid_lines(topology: Topology) -> Iterator[str]:
 # Images -------------------------------------------------------------------------------------
 
 
-def render_image(dot_source: str, image_format: Literal["svg", "png"]) -> bytes:
+def render_image(dot_source: str, image_format: ImageFormat) -> bytes:
     """The picture, drawn by Graphviz's `dot` (imported here: only `chartgen graph` needs it)."""
     import graphviz
 
@@ -393,7 +394,7 @@ def render_image(dot_source: str, image_format: Literal["svg", "png"]) -> bytes:
     except graphviz.ExecutableNotFound as error:
         raise OperationFailed(
             "Graphviz's `dot` program is not installed (Debian: apt-get install graphviz); "
-            "`-f dot` and `-f mermaid` work without it"
+            "`--format dot` and `--format mermaid` work without it"
         ) from error
     except graphviz.CalledProcessError as error:
         raise OperationFailed(f"Graphviz failed: {error.stderr!r}") from error

@@ -117,6 +117,14 @@ def preview_argv(release: Release, tree: Path, connection: Connection) -> list[s
     return upgrade_argv(release, tree, ChangeOptions(dry_run=True), connection)
 
 
+def template_argv(release: Release, tree: Path) -> list[str]:
+    """What a local release deploys, rendered by helm alone (no cluster: `lookup` finds nothing,
+    as under Argo CD). Repository charts are not rendered offline: they would be fetched."""
+    if release.repository is not None:
+        raise ValueError(f"{release.name}: a repository chart is not rendered offline")
+    return ["template", release.name, *chart_argv(release, tree), "--namespace", release.namespace]
+
+
 def crd_argv(name: str, connection: Connection) -> list[str]:
     """kubectl's argv reading one CustomResourceDefinition (is it there, is it Established?)."""
     argv = ["get", "customresourcedefinition", name, "--output", "json"]

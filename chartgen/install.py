@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import logging
 import os
 import time
@@ -23,7 +24,7 @@ from typing import TypeVar
 from pyhelm3 import Command
 from pyhelm3 import errors as pyhelm3_errors
 
-from chartgen.errors import OperationFailed
+from chartgen.errors import NoCluster, OperationFailed
 from chartgen.helm_args import (
     ChangeOptions,
     Connection,
@@ -35,6 +36,7 @@ from chartgen.helm_args import (
     preview_argv,
     rollback_argv,
     status_argv,
+    template_argv,
     uninstall_argv,
     upgrade_argv,
 )
@@ -51,7 +53,7 @@ from chartgen.helm_output import (
     reason,
 )
 from chartgen.plan import Plan, Release
-from chartgen.tools import find_kubectl
+from chartgen.tools import cannot_run, find_kubectl
 from chartgen.versions import older
 
 T = TypeVar("T")
@@ -207,7 +209,22 @@ def status(plan: Plan, session: Session) -> tuple[ReleaseStatus, ...]:
 def _check_cluster_config(session: Session) -> None:
     problem = missing_kubeconfig(session.connection, os.environ, Path.home())
     if problem is not None:
-        raise OperationFailed(problem)
+        raise NoCluster(problem)
+
+
+@dataclass(frozen=True)
+class OfflineRender:
+    """One release of an offline preview: its manifests as `helm template` renders them, or
+    why it was not rendered (a repository chart is not fetched; a chart that fails)."""
+
+    release: Release
+    manifests: str | None
+    reason: str = ""
+
+
+def offline_preview(plan: Plan, helm: Path) -> tuple[OfflineRender, ...]:
+    """Every release rendered by `helm template`, in plan order, without any cluster."""
+    return tuple(asyncio.run(_Runner(plan, Session(helm)).offline_preview()))
 
 
 class _Runner:
@@ -228,7 +245,7 @@ class _Runner:
                 raise _Unreachable(failed.reason) from error
             raise failed from error
         except OSError as error:
-            raise OperationFailed(f"cannot run {self._session.helm}: {error}") from error
+            raise OperationFailed(cannot_run(self._session.helm, "helm", error)) from error
         return output
 
     def _tell(self, release: Release, state: str, done: bool = False, elapsed: float = 0.0) -> None:
@@ -258,13 +275,18 @@ class _Runner:
             async with limit:
                 return await coroutine
 
+        wrapped = [limited(c) for c in coroutines]
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(_as_coroutine(limited(c))) for c in coroutines]
+                tasks = [group.create_task(_as_coroutine(w)) for w in wrapped]
         except* _Unreachable as unreachable:
-            raise OperationFailed(f"cluster unreachable: {unreachable.exceptions[0]}") from None
+            raise NoCluster(f"cluster unreachable: {unreachable.exceptions[0]}") from None
         except* _HelmFailed as failed:
             raise OperationFailed(str(failed.exceptions[0])) from None
+        finally:
+            # A failure cancels the tasks that had not started: their coroutines were never
+            # awaited, which Python reports as a warning unless they are closed.
+            _close_unstarted([*wrapped, *coroutines])
         return [task.result() for task in tasks]
 
     async def _in_order(
@@ -308,7 +330,7 @@ class _Runner:
                 for release in releases:
                     tasks[release.name] = group.create_task(one(release))
         except* _Unreachable as unreachable:
-            raise OperationFailed(f"cluster unreachable: {unreachable.exceptions[0]}") from None
+            raise NoCluster(f"cluster unreachable: {unreachable.exceptions[0]}") from None
         finally:
             if ticker is not None:
                 ticker.cancel()
@@ -374,6 +396,23 @@ class _Runner:
                 "--rollback-on-failure: a failed upgrade then stays for you to look at, and "
                 "`chartgen install` again resumes it"
             )
+
+    async def offline_preview(self) -> list[OfflineRender]:
+        async def one(release: Release) -> OfflineRender:
+            if release.repository is not None:
+                return OfflineRender(
+                    release,
+                    None,
+                    f"chart {release.chart} {release.version or ''} comes from "
+                    f"{release.repository}: not fetched offline",
+                )
+            try:
+                output = await self._helm(template_argv(release, self._plan.directory))
+            except (_HelmFailed, _Unreachable) as failed:
+                return OfflineRender(release, None, f"helm template failed: {failed}")
+            return OfflineRender(release, output.decode("utf-8", "replace"))
+
+        return await self._gather([one(release) for release in self._plan.releases])
 
     async def _missing_crds(self, release: Release, wait: bool) -> list[str]:
         """The CRDs of `release.crds` not Established (after waiting for them when `wait`)."""
@@ -503,7 +542,7 @@ class _Runner:
         try:
             current = await self._state(release)
         except _Unreachable as unreachable:
-            raise OperationFailed(f"cluster unreachable: {unreachable}") from None
+            raise NoCluster(f"cluster unreachable: {unreachable}") from None
         except _HelmFailed as failed:
             raise OperationFailed(failed.reason) from None
         if current is None:
@@ -585,6 +624,14 @@ class _Runner:
             release, True, state.revision, state.status, row.chart, row.app_version, row.updated,
             state.deploys_the_same(preview),
         )  # fmt: skip
+
+
+def _close_unstarted(awaitables: Sequence[Awaitable[object]]) -> None:
+    for awaitable in awaitables:
+        if inspect.iscoroutine(awaitable) and inspect.getcoroutinestate(awaitable) == (
+            inspect.CORO_CREATED
+        ):
+            awaitable.close()
 
 
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:

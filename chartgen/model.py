@@ -220,6 +220,17 @@ class Platform:
 
 
 @dataclass(frozen=True)
+class GitopsSettings:
+    """The file's `gitops` key: what `chartgen build --gitops ...` would say, kept in the file."""
+
+    tool: Literal["argocd", "flux"]
+    repo_url: str
+    revision: str | None = None  # None: the default (main)
+    path: str | None = None  # None: the output folder as given to `build -o`
+    prune: bool | None = None
+
+
+@dataclass(frozen=True)
 class Datacenter:
     source: str
     cluster: Cluster
@@ -227,6 +238,7 @@ class Datacenter:
     storage: tuple[StorageClass, ...]
     services: tuple[Service, ...]
     platform: Platform = Platform()
+    gitops: GitopsSettings | None = None
 
     def node(self, name: str) -> Node | None:
         return next((node for node in self.nodes if node.name == name), None)

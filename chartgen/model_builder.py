@@ -23,6 +23,7 @@ from chartgen.model import (
     Datacenter,
     Expose,
     Gateway,
+    GitopsSettings,
     ImageOverride,
     LocalFolder,
     NfsExport,
@@ -49,7 +50,18 @@ def build_datacenter(data: Mapping[str, Any], source: str) -> Datacenter:
         for index, entry in enumerate(data["services"])
     )
     platform = _platform(raw_platform, services) if raw_platform is not None else Platform()
-    return Datacenter(source, _cluster(data, nodes), nodes, storage, services, platform)
+    gitops = _gitops(data["gitops"]) if "gitops" in data else None
+    return Datacenter(source, _cluster(data, nodes), nodes, storage, services, platform, gitops)
+
+
+def _gitops(raw: Mapping[str, Any]) -> GitopsSettings:
+    return GitopsSettings(
+        tool="flux" if raw["tool"] == "flux" else "argocd",
+        repo_url=raw["repoURL"],
+        revision=raw.get("revision"),
+        path=raw.get("path"),
+        prune=raw.get("prune"),
+    )
 
 
 def _platform(raw: Mapping[str, Any], services: tuple[Service, ...]) -> Platform:

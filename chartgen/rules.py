@@ -739,6 +739,35 @@ def _repository_name(repository: str) -> str:
     return "/".join(parts)
 
 
+def gitops_settings_usable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """The `gitops` key: a URL and a revision the tool can follow, a path inside the repository.
+
+    The same checks as the command line's --repo-url and --revision (chartgen.gitops).
+    """
+    settings = dc.gitops
+    if settings is None:
+        return
+    from chartgen.gitops import repo_url_problem, repository_path_problem, revision_problem
+
+    url = repo_url_problem(settings.repo_url, settings.tool)
+    if url:
+        yield error_at(doc, ["gitops", "repoURL"], url)
+    if settings.revision is not None:
+        revision = revision_problem(settings.revision)
+        if revision:
+            yield error_at(doc, ["gitops", "revision"], revision)
+    if settings.path is not None:
+        path = repository_path_problem(settings.path)
+        if path:
+            yield error_at(doc, ["gitops", "path"], path)
+    if settings.prune and settings.tool == "flux":
+        yield error_at(
+            doc,
+            ["gitops", "prune"],
+            "is for Argo CD: Flux's Helm releases always remove what a chart no longer renders",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     control_plane_present,
     names_unique,
@@ -767,6 +796,7 @@ RULES: tuple[Rule, ...] = (
     kind_rules,
     images_of_the_program,
     quantities_positive,
+    gitops_settings_usable,
 )
 
 

@@ -101,7 +101,24 @@ def test_commands_and_choices_complete(runner: CliRunner) -> None:
     assert "plain,graph" in _complete(runner, "bash", "chartgen gr").splitlines()
     flux = _complete(runner, "zsh", "chartgen build --gitops f")
     assert "flux" in flux.splitlines()
-    assert "mermaid" in _complete(runner, "fish", "chartgen graph -f m")
+    assert "mermaid" in _complete(runner, "fish", "chartgen graph --format m")
+
+
+def test_node_and_service_arguments_complete_from_the_datacenter_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert _complete(runner, "bash", "chartgen join-config ").split() == []  # no file: nothing
+    (tmp_path / "datacenter.yaml").write_text((REPO / "datacenter.yaml").read_text())
+    nodes = _complete(runner, "bash", "chartgen join-config w").splitlines()
+    assert nodes == ["plain,worker1", "plain,worker2"]
+    services = _complete(runner, "zsh", "chartgen rollback ").splitlines()
+    assert [line for line in services if line not in ("plain", "_")] == ["web", "cloud"]
+    # backup and restore: only the Nextcloud services (the others have no database to dump).
+    assert _complete(runner, "bash", "chartgen backup ").splitlines() == ["plain,cloud"]
+    assert _complete(runner, "fish", "chartgen restore c").splitlines() == ["plain,cloud"]
+    (tmp_path / "datacenter.yaml").write_text("nodes: [\n")  # broken YAML: nothing, no error
+    assert _complete(runner, "bash", "chartgen join-config ").split() == []
 
 
 def test_bash_completes_through_the_real_shell(tmp_path: Path) -> None:
@@ -204,3 +221,37 @@ def test_the_pre_commit_hook_runs_build_check(
     assert runner.invoke(main, arguments).exit_code == 1  # nothing built yet
     assert runner.invoke(main, ["build"]).exit_code == 0
     assert runner.invoke(main, arguments).exit_code == 0
+
+
+# One meaning per option letter: -o is where output goes, --format how it is printed -----------
+
+
+def test_format_is_format_and_o_points_there(runner: CliRunner) -> None:
+    source = str(REPO / "datacenter.yaml")
+    by_format = runner.invoke(main, ["validate", source, "--format", "json"])
+    assert by_format.exit_code == 0
+    assert json.loads(by_format.stdout)["valid"] is True
+    older = runner.invoke(main, ["validate", source, "--output", "json"])  # scripts keep working
+    assert older.stdout == by_format.stdout
+    for command in (["validate", source], ["status"]):
+        refused = runner.invoke(main, [*command, "-o", "json"])
+        assert refused.exit_code == 2
+        assert "-o names an output folder or file; the format is --format" in refused.stderr
+
+
+def test_init_says_when_it_kept_an_existing_schema(runner: CliRunner, tmp_path: Path) -> None:
+    schema = tmp_path / "datacenter.schema.json"
+    schema.write_text('{"mine": true}\n')
+    result = runner.invoke(main, ["init", str(tmp_path / "datacenter.yaml")])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"wrote {tmp_path / 'datacenter.yaml'}",
+        f"kept {schema}: it exists and is not this chartgen's schema (`chartgen schema > "
+        f"{schema}` replaces it; editors check the example against it)",
+    ]
+    assert schema.read_text() == '{"mine": true}\n'
+    schema.write_text(runner.invoke(main, ["schema"]).stdout)
+    again = runner.invoke(main, ["init", str(tmp_path / "other.yaml")])
+    assert (
+        again.stdout.splitlines()[-1] == f"kept {schema}: it exists and is this chartgen's schema"
+    )

@@ -13,7 +13,14 @@ from ruamel.yaml import YAML
 
 from chartgen.build import built_tree
 from chartgen.cli import main
-from chartgen.gitops import GitopsOptions, git_reference, sync_waves
+from chartgen.gitops import (
+    GitopsOptions,
+    Tool,
+    git_reference,
+    repo_url_problem,
+    revision_problem,
+    sync_waves,
+)
 from chartgen.plan import Release, plan_from_document
 from chartgen.render import RELEASES_FILE
 from tests.conftest import CASES, REPO, case_dirs
@@ -386,21 +393,19 @@ def test_switching_tools_prunes_the_other_tools_files(runner: CliRunner, tmp_pat
         (["--gitops", "tekton", "--repo-url", URL], "'tekton' is not one of"),
         (
             ["--gitops", "argocd", "--repo-url", "not a url"],
-            "Invalid value for '--repo-url': 'not a url' is not a URL",
+            "--repo-url: contains whitespace or a control character; a Git URL has none",
         ),
         (
             ["--gitops", "flux", "--repo-url", "git@git.example.com:me/dc.git"],
-            "'--repo-url': Flux reads ssh:// URLs, not the scp-like form: write "
-            "ssh://git@git.example.com/me/dc.git",
+            "--repo-url: Flux takes no scp-like address: write ssh://git@git.example.com/me/dc.git",
         ),
         (
             ["--gitops", "flux", "--repo-url", "oci://ghcr.io/me/dc"],
-            "'--repo-url': Flux does not read oci:// URLs",
+            "--repo-url: oci:// is not a scheme Argo CD and Flux clone from",
         ),
         (
             ["--gitops", "argocd", "--repo-url", URL, "--revision", "bad rev"],
-            "Invalid value for '--revision': 'bad rev' is not a branch, tag or commit name "
-            "git accepts: it contains a space",
+            "--revision: is not a Git reference name: whitespace is not allowed in one",
         ),
     ],
 )
@@ -423,7 +428,9 @@ def test_an_absolute_output_folder_needs_path(runner: CliRunner, tmp_path: Path)
     flux = ["--gitops", "flux", "--repo-url", URL]
     result = runner.invoke(main, ["build", str(REPO / "datacenter.yaml"), "-o", out, *flux])
     assert result.exit_code == 2
-    assert "is absolute: --path must be relative to the repository's root" in result.stderr
+    assert "is absolute: give --path (or gitops.path), relative to the repository's root" in (
+        result.stderr
+    )
 
 
 def test_the_default_path_is_the_output_folder(
@@ -435,3 +442,134 @@ def test_the_default_path_is_the_output_folder(
     assert runner.invoke(main, ["build", source, "-o", "./deploy//home/", *flux]).exit_code == 0
     release = _load((tmp_path / "deploy/home/gitops/flux/releases/web.yaml").read_bytes())
     assert release["spec"]["chart"]["spec"]["chart"] == "deploy/home/charts/web"
+
+
+def _with_gitops_key(tmp_path: Path, key: str) -> str:
+    """The example datacenter with a `gitops` key appended, in a folder of its own."""
+    source = tmp_path / "datacenter.yaml"
+    source.write_text((REPO / "datacenter.yaml").read_text() + key)
+    return str(source)
+
+
+ARGOCD_KEY = f"gitops:\n  tool: argocd\n  repoURL: {URL}\n  path: generated\n"
+
+
+def test_the_gitops_key_makes_a_plain_build_write_the_same_tree(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = _with_gitops_key(tmp_path, ARGOCD_KEY)
+    by_options = tmp_path / "by-options"
+    plain = runner.invoke(main, ["build", str(REPO / "datacenter.yaml"), "-o", str(by_options)])
+    assert plain.exit_code == 0, plain.output
+    assert runner.invoke(main, ["build", source, "-o", str(by_options), *ARGOCD]).exit_code == 0
+    by_key = tmp_path / "generated"
+    result = runner.invoke(main, ["build", source, "-o", str(by_key)])
+    assert result.exit_code == 0, result.output
+    assert (by_key / "gitops" / "argocd" / "apps" / "cloud.yaml").is_file()
+    assert runner.invoke(main, ["build", source, "-o", str(by_options), "--check"]).exit_code == 0
+    assert runner.invoke(main, ["diff", source, "-o", str(by_key)]).exit_code == 0
+
+
+def test_options_override_the_gitops_key(runner: CliRunner, tmp_path: Path) -> None:
+    source = _with_gitops_key(tmp_path, ARGOCD_KEY + "  revision: v1\n  prune: true\n")
+    out = tmp_path / "generated"
+    overridden = ["--revision", "v2", "--no-prune"]
+    assert runner.invoke(main, ["build", source, "-o", str(out), *overridden]).exit_code == 0
+    app = _load((out / "gitops" / "argocd" / "apps" / "cloud.yaml").read_bytes())
+    assert app["spec"]["source"]["targetRevision"] == "v2"
+    assert app["spec"]["syncPolicy"]["automated"]["prune"] is False
+    assert runner.invoke(main, ["build", source, "-o", str(out)]).exit_code == 0
+    app = _load((out / "gitops" / "argocd" / "apps" / "cloud.yaml").read_bytes())
+    assert app["spec"]["source"]["targetRevision"] == "v1"
+    assert app["spec"]["syncPolicy"]["automated"]["prune"] is True
+    # Another tool on the command line: the file's repository, not its Argo CD-only prune.
+    flux = runner.invoke(main, ["build", source, "-o", str(out), "--gitops", "flux"])
+    assert flux.exit_code == 0, flux.output
+    assert not (out / "gitops" / "argocd").exists()
+    assert URL in (out / "gitops" / "flux" / "source.yaml").read_text()
+
+
+def test_a_build_without_gitops_settings_keeps_an_earlier_builds_gitops_files(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "generated"
+    source = str(REPO / "datacenter.yaml")
+    assert runner.invoke(main, ["build", source, "-o", str(out), *ARGOCD]).exit_code == 0
+    apps = sorted((out / "gitops" / "argocd" / "apps").iterdir())
+    refused = runner.invoke(main, ["build", source, "-o", str(out)])
+    assert refused.exit_code == 1
+    assert f"{out}/gitops/argocd/ holds the Argo CD files of an earlier build" in refused.stderr
+    assert "gitops:\n      tool: argocd\n" in refused.stderr
+    assert "--gitops argocd --repo-url URL" in refused.stderr
+    assert "To delete them, build with --force." in refused.stderr
+    assert sorted((out / "gitops" / "argocd" / "apps").iterdir()) == apps
+    forced = runner.invoke(main, ["build", source, "-o", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert not (out / "gitops").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--repo-url", "github.com/me/x"], "--repo-url: has no scheme"),
+        (["--repo-url", "ftp://host/x"], "--repo-url: ftp:// is not a scheme"),
+        (["--revision", "a b"], "--revision: is not a Git reference name"),
+    ],
+)
+def test_usage_errors_of_unusable_urls_and_revisions(
+    runner: CliRunner, tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    source = _with_gitops_key(tmp_path, ARGOCD_KEY)
+    result = runner.invoke(main, ["build", source, "-o", str(tmp_path / "gen"), *arguments])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not (tmp_path / "gen").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "tool", "problem"),
+    [
+        ("https://git.example.com/me/dc.git", None, None),
+        ("http://git.lan:3000/me/dc", "flux", None),
+        ("ssh://git@git.example.com/me/dc.git", "flux", None),
+        ("git@github.com:me/dc.git", "argocd", None),
+        ("git@github.com:me/dc.git", "flux", "write ssh://git@github.com/me/dc.git"),
+        ("github.com/me/dc", None, "did you mean https://github.com/me/dc?"),
+        ("git://host/me/dc", None, "git:// is not a scheme"),
+        ("file:///srv/dc", None, "file:// is not a scheme"),
+        ("https:///me/dc", None, "names no host"),
+        ("https://github.com", None, "names no repository on github.com"),
+        ("https://host/a b", None, "whitespace"),
+        ("", None, "is empty"),
+    ],
+)
+def test_repo_url_problem(url: str, tool: Tool | None, problem: str | None) -> None:
+    found = repo_url_problem(url, tool)
+    assert found == problem if problem is None else problem in (found or "")
+
+
+@pytest.mark.parametrize(
+    ("revision", "problem"),
+    [
+        ("main", None),
+        ("release/1.2", None),
+        ("refs/tags/v1.2.0", None),
+        ("HEAD", None),
+        ("0123456789abcdef0123456789abcdef01234567", None),
+        ("", "is empty"),
+        ("a..b", "'..'"),
+        ("a b", "whitespace"),
+        ("a~1", "'~'"),
+        ("x@{1}", "'@{'"),
+        ("a//b", "'//'"),
+        ("feature/", "end in /"),
+        ("/main", "begin with /"),
+        ("v1.", "end in / or ."),
+        (".hidden", "begin with ."),
+        ("main.lock", "end in .lock"),
+        ("@", "may not be @"),
+    ],
+)
+def test_revision_problem(revision: str, problem: str | None) -> None:
+    found = revision_problem(revision)
+    assert found == problem if problem is None else problem in (found or "")

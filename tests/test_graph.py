@@ -107,9 +107,9 @@ def test_mermaid_is_plain_text() -> None:
 @pytest.mark.parametrize(
     ("arguments", "starts"),
     [
-        (["-f", "svg"], b"<?xml"),
-        (["-f", "dot"], b"digraph topology {"),
-        (["-f", "mermaid"], b"---\ntitle:"),
+        (["--format", "svg"], b"<?xml"),
+        (["--format", "dot"], b"digraph topology {"),
+        (["--format", "mermaid"], b"---\ntitle:"),
     ],
 )
 def test_formats_on_stdout(runner: CliRunner, arguments: list[str], starts: bytes) -> None:
@@ -120,13 +120,40 @@ def test_formats_on_stdout(runner: CliRunner, arguments: list[str], starts: byte
 
 
 def test_format_from_the_file_suffix(runner: CliRunner, tmp_path: Path) -> None:
-    for name, magic in (("t.png", b"\x89PNG"), ("t.svg", b"<?xml"), ("t.mmd", b"---")):
+    files = [("t.png", b"\x89PNG"), ("t.svg", b"<?xml"), ("t.mmd", b"---")]
+    files += [("t.jpg", b"\xff\xd8\xff"), ("t.JPEG", b"\xff\xd8\xff")]
+    for name, magic in files:
         target = tmp_path / name
         result = runner.invoke(main, ["graph", str(REPO / "datacenter.yaml"), "-o", str(target)])
         assert result.exit_code == 0, result.stderr
         assert target.read_bytes().startswith(magic)
     svg = ElementTree.fromstring((tmp_path / "t.svg").read_bytes())
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["-o", "{tmp}/t.pdf"], "cannot tell the picture format from .pdf: name the file .svg"),
+        (["-o", "{tmp}/t.jpg", "--format", "svg"], "t.jpg names a jpeg picture, not svg"),
+        (["-o", "{tmp}/t.svg", "-f", "png"], "-f names the datacenter file"),
+    ],
+)
+def test_a_file_is_never_written_in_a_format_its_name_contradicts(
+    runner: CliRunner, tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    given = [argument.format(tmp=tmp_path) for argument in arguments]
+    result = runner.invoke(main, ["graph", str(REPO / "datacenter.yaml"), *given])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_format_with_a_file_of_no_suffix(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "picture"
+    arguments = ["graph", str(REPO / "datacenter.yaml"), "-o", str(target), "--format", "jpeg"]
+    assert runner.invoke(main, arguments).exit_code == 0
+    assert target.read_bytes().startswith(b"\xff\xd8\xff")
 
 
 def test_an_invalid_input_draws_nothing(runner: CliRunner, tmp_path: Path) -> None:
