@@ -16,7 +16,9 @@ import click
 
 from chartgen import __version__
 from chartgen.cli_gitops import gitops_options, gitops_request, usage_errors
+from chartgen.cli_install import cluster_options
 from chartgen.cli_support import (
+    DEFAULT_DIR,
     DEFAULT_FILE,
     handles_errors,
     names_from_datacenter,
@@ -213,18 +215,56 @@ def _diff_style(line: str) -> str:
     type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
     help="File to write (its suffix must agree with --format)  [default: stdout]",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Draw the running cluster beside FILE's picture (FILE left out when the default is "
+    "absent): nodes, the pods on them, and what is wrong now (single points of failure, "
+    "services with no ready pod) in red.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    metavar="DIR",
+    default=DEFAULT_DIR,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --live: the built tree whose releases are drawn.",
+)
+@cluster_options
+@click.pass_context
 @handles_errors
-def graph(file: str, graph_format: str | None, output: str) -> None:
+def graph(
+    ctx: click.Context,
+    file: str,
+    graph_format: str | None,
+    output: str,
+    live: bool,
+    directory: Path,
+    kubeconfig: Path | None,
+    kube_context: str | None,
+) -> None:
     """Draw the datacenter: nodes, services on the nodes they may run on, storage, dependencies.
 
     Single points of failure (the warnings of `chartgen validate`) are drawn in orange. svg, png
-    and jpeg need Graphviz (Debian package graphviz); dot and mermaid are text.
+    and jpeg need Graphviz (Debian package graphviz); dot and mermaid are text. With --live, the
+    same picture from the running cluster (see `chartgen status`), beside the planned one.
     """
-    from chartgen.cli_graph import graph_format_for, write_graph
+    from chartgen.cli_graph import graph_format_for, write_graph, write_live_graph
 
     chosen = graph_format_for(output, graph_format)
     if chosen in ("png", "jpeg") and output == "-" and sys.stdout.isatty():
         raise click.UsageError(f"{chosen.upper()} is binary: write it to a file with -o PATH")
+    if live:
+        from chartgen import cli_status
+
+        planned = None
+        default = ctx.get_parameter_source("file") is click.core.ParameterSource.DEFAULT
+        if not (default and not Path(file).is_file()):
+            planned = validated(file)
+        where = cli_status.target(ctx, directory, kubeconfig, kube_context)
+        write_live_graph(cli_status.read(where), chosen, output, planned)
+        return
     write_graph(validated(file), chosen, output)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from chartgen.errors import InvalidInput, OperationFailed
-from chartgen.graph import FORMATS, Format, graph_bytes
+from chartgen.graph import FORMATS, Format, graph_bytes, topology_bytes
+from chartgen.live_verdicts import LiveStatus
 from chartgen.validate import Validation
 
 SUFFIXES: dict[str, Format] = {
@@ -49,7 +50,25 @@ def graph_format_for(output: str, given: str | None) -> Format:
 def write_graph(validation: Validation, graph_format: Format, output: str) -> None:
     if validation.datacenter is None:
         raise InvalidInput(validation.problems)
-    data = graph_bytes(validation.datacenter, validation.problems, graph_format)
+    _write(graph_bytes(validation.datacenter, validation.problems, graph_format), output)
+
+
+def write_live_graph(
+    status: LiveStatus, graph_format: Format, output: str, planned: Validation | None = None
+) -> None:
+    """The live picture, beside the planned one of PLANNED when given."""
+    from chartgen.graph import topology
+    from chartgen.live_render import live_topology
+
+    beside = None
+    if planned is not None:
+        if planned.datacenter is None:
+            raise InvalidInput(planned.problems)
+        beside = topology(planned.datacenter, planned.problems)
+    _write(topology_bytes(live_topology(status), graph_format, beside), output)
+
+
+def _write(data: bytes, output: str) -> None:
     if output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

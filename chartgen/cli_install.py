@@ -8,7 +8,6 @@ terminal, one plain line per change otherwise); the final table goes to stdout.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +27,7 @@ from chartgen.cli_support import (
 from chartgen.errors import OperationFailed
 
 if TYPE_CHECKING:
-    from chartgen.install import Progress, ReleaseStatus, RunResult, Session
+    from chartgen.install import Progress, RunResult, Session
     from chartgen.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -235,6 +234,19 @@ def uninstall(
 @click.command()
 @_tree_argument
 @output_format_option(("table", "json"), "A table for people or JSON for programs.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Redraw every --interval seconds until Ctrl-C (exit code: the last frame's).",
+)
+@click.option(
+    "--interval",
+    metavar="SECONDS",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between two frames of --watch.",
+)
 @cluster_options
 @click.pass_context
 @handles_errors
@@ -242,18 +254,26 @@ def status(
     ctx: click.Context,
     directory: Path,
     output_format: str,
+    watch: bool,
+    interval: float,
     kubeconfig: Path | None,
     kube_context: str | None,
 ) -> None:
-    """Show each release's revision, state, chart and whether it matches DIR."""
-    from chartgen.install import status as release_status
+    """Show the releases and the live cluster: where every pod runs, what is a single point
+    of failure now.
 
-    plan = _plan(directory)
-    statuses = release_status(plan, _session(ctx, kubeconfig, kube_context))
-    if output_format == "json":
-        click.echo(json.dumps([_status_json(one) for one in statuses], indent=2))
-        return
-    click.echo(_status_table(statuses), nl=False)
+    Per release: revision, state, chart and whether it matches DIR. Per service: desired and
+    ready pods, the nodes they run on, restarts, CPU and memory, the image running against the
+    one DIR declares, and the verdict. Per node: Ready, architecture, kubelet, pods, CPU and
+    memory use (when metrics-server answers), cordoned or not. Exit code 1 when a release is not
+    deployed or a service has no ready pod.
+    """
+    from chartgen import cli_status
+
+    where = cli_status.target(ctx, directory, kubeconfig, kube_context)
+    if watch:
+        cli_status.watch(where, output_format, interval)
+    cli_status.show_once(where, output_format)
 
 
 @click.command()
@@ -346,36 +366,6 @@ def _result_table(result: RunResult) -> str:
         if not one.outcome.succeeded and "\n" in one.detail
     ]
     return table + "".join(reasons)
-
-
-def _status_table(statuses: Sequence[ReleaseStatus]) -> str:
-    rows = [
-        [
-            one.release.name,
-            one.release.namespace,
-            "" if one.revision is None else str(one.revision),
-            one.status,
-            one.chart,
-            {True: "yes", False: "no", None: "unknown"}[one.matches],
-        ]
-        for one in statuses
-    ]
-    return _table(["RELEASE", "NAMESPACE", "REVISION", "STATUS", "CHART", "MATCHES DIR"], rows)
-
-
-def _status_json(one: ReleaseStatus) -> dict[str, Any]:
-    return {
-        "name": one.release.name,
-        "namespace": one.release.namespace,
-        "installed": one.installed,
-        "revision": one.revision,
-        "status": one.status,
-        "chart": one.chart,
-        "appVersion": one.app_version,
-        "updated": one.updated,
-        "matchesDir": one.matches,
-        "detail": one.detail,
-    }
 
 
 @dataclass

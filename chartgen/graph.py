@@ -53,10 +53,21 @@ class Workload:
     replicas: str
     nodes: tuple[str, ...]  # where its pods may run
     warnings: tuple[str, ...] = ()
+    flag: str = SPOF_PHRASE  # the line drawn in the warning colour when there are warnings
 
     @property
     def single_point_of_failure(self) -> bool:
         return bool(self.warnings)
+
+
+@dataclass(frozen=True)
+class NodeBox:
+    """A node as drawn: its name and lines of text (planned from the file, or read live)."""
+
+    name: str
+    lines: tuple[str, ...]
+    control_plane: bool = False
+    alert: bool = False  # drawn in the warning colour (a node that is not Ready)
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,15 @@ class Link:
 @dataclass(frozen=True)
 class Topology:
     title: str
-    nodes: tuple[Node, ...]
+    nodes: tuple[NodeBox, ...]
     workloads: tuple[Workload, ...]
     storage: tuple[StorageClass, ...]
     dependencies: tuple[Link, ...]  # workload -> workload it needs
     volumes: tuple[Link, ...]  # workload -> storage class it keeps data on
+    warning_fill: str = WARNING_FILL  # the planned picture warns in orange, the live one in red
+    warning_line: str = WARNING_LINE
+    placement: str = "may run on"  # what the groups' labels say about their nodes
+    group_edges: bool = True  # one edge per group and node (else one per workload and node)
 
     def groups(self) -> list[tuple[tuple[str, ...], list[Workload]]]:
         """Workloads by the set of nodes they may run on, in order of first appearance."""
@@ -126,9 +141,10 @@ def topology(dc: Datacenter, warnings: Sequence[Problem]) -> Topology:
         f"{cluster.name}: Kubernetes {cluster.kubernetes_version}, {cluster.cni}, "
         f"API {cluster.control_plane_endpoint}"
     )
-    return Topology(
-        title, dc.nodes, tuple(workloads), dc.storage, tuple(dependencies), tuple(volumes)
+    boxes = tuple(
+        NodeBox(node.name, tuple(_node_lines(node)), node.is_control_plane) for node in dc.nodes
     )
+    return Topology(title, boxes, tuple(workloads), dc.storage, tuple(dependencies), tuple(volumes))
 
 
 def _names(nodes: Iterable[Node]) -> tuple[str, ...]:
@@ -198,6 +214,11 @@ def _id(prefix: str, name: str) -> str:
     return prefix + "_" + "".join(c if c.isalnum() else f"_{ord(c):02x}" for c in name)
 
 
+def identifier(prefix: str, name: str) -> str:
+    """The picture's identifier of a named thing (a live workload, say)."""
+    return _id(prefix, name)
+
+
 def _storage_id(storage: StorageClass) -> str:
     return _id("sc", storage.name)
 
@@ -228,20 +249,22 @@ def _storage_lines(storage: StorageClass) -> list[str]:
     return lines
 
 
-def _group_label(names: Sequence[str]) -> str:
+def _group_label(names: Sequence[str], placement: str = "may run on") -> str:
     if not names:
-        return "may run on no node"
-    return "may run on " + ", ".join(names)
+        return f"{placement} no node"
+    return f"{placement} " + ", ".join(names)
 
 
 # Graphviz -----------------------------------------------------------------------------------
 
 
-def _html(title: str, lines: Iterable[str], *, warning: str = "") -> str:
+def _html(
+    title: str, lines: Iterable[str], *, warning: str = "", colour: str = WARNING_LINE
+) -> str:
     rows = [f"<b>{html.escape(title)}</b>"]
     rows += [html.escape(line) for line in lines]
     if warning:
-        rows.append(f'<font color="{WARNING_LINE}"><b>{html.escape(warning)}</b></font>')
+        rows.append(f'<font color="{colour}"><b>{html.escape(warning)}</b></font>')
     return "<" + "<br/>".join(rows) + ">"
 
 
@@ -253,80 +276,125 @@ def to_dot(topology: Topology) -> str:
     return "\n".join(_dot_lines(topology)) + "\n"
 
 
-def _dot_lines(topology: Topology) -> Iterator[str]:
-    yield "digraph topology {"
-    yield (
+def to_dot_beside(left: Topology, right: Topology) -> str:
+    """Two pictures in one, each in a frame with its own title (the planned datacenter beside
+    the live cluster), their identifiers kept apart by prefixes; Graphviz stacks the frames."""
+    lines = _dot_header("")
+    for prefix, topology in (("plan_", left), ("live_", right)):
+        lines += [
+            f"  subgraph cluster_{prefix}picture {{",
+            f'    graph [label={_quote(topology.title)}, style=rounded, color="#94a3b8", '
+            "fontsize=14];",
+            *(f"  {line}" for line in _dot_body(topology, prefix)),
+            "  }",
+        ]
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def _dot_header(title: str) -> list[str]:
+    return [
+        "digraph topology {",
         f"  graph [rankdir=LR, compound=true, newrank=true, nodesep=0.25, ranksep=0.9, "
-        f"fontname={_quote(FONT)}, fontsize=16, labelloc=t, label={_quote(topology.title)}];"
-    )
-    yield f'  node [fontname={_quote(FONT)}, fontsize=11, margin="0.15,0.06"];'
-    yield f'  edge [fontname={_quote(FONT)}, fontsize=10, color="#475569"];'
-    yield from _dot_workloads(topology)
-    yield from _dot_nodes(topology)
-    yield from _dot_storage(topology)
-    for link in topology.dependencies:
-        yield f"  {link.source} -> {link.target} [label={_quote(link.label)}, penwidth=1.5];"
-    for link in topology.volumes:
-        yield (
-            f"  {link.source} -> {link.target} [label={_quote(link.label)}, style=dashed, "
-            'color="#a16207", fontcolor="#a16207"];'
-        )
+        f"fontname={_quote(FONT)}, fontsize=16, labelloc=t, label={_quote(title)}];",
+        f'  node [fontname={_quote(FONT)}, fontsize=11, margin="0.15,0.06"];',
+        f'  edge [fontname={_quote(FONT)}, fontsize=10, color="#475569"];',
+    ]
+
+
+def _dot_lines(topology: Topology) -> Iterator[str]:
+    yield from _dot_header(topology.title)
+    yield from _dot_body(topology, "")
     yield "}"
 
 
-def _dot_workloads(topology: Topology) -> Iterator[str]:
+def _dot_body(topology: Topology, prefix: str) -> Iterator[str]:
+    """Everything inside the graph; PREFIX starts every identifier (one picture of two)."""
+    yield from _dot_workloads(topology, prefix)
+    yield from _dot_nodes(topology, prefix)
+    yield from _dot_storage(topology, prefix)
+    for link in topology.dependencies:
+        yield (
+            f"  {prefix}{link.source} -> {prefix}{link.target} [label={_quote(link.label)}, "
+            "penwidth=1.5];"
+        )
+    for link in topology.volumes:
+        yield (
+            f"  {prefix}{link.source} -> {prefix}{link.target} [label={_quote(link.label)}, "
+            'style=dashed, color="#a16207", fontcolor="#a16207"];'
+        )
+
+
+def _dot_workloads(topology: Topology, prefix: str = "") -> Iterator[str]:
     for index, (node_names, workloads) in enumerate(topology.groups()):
-        cluster = f"cluster_group{index}"
+        cluster = f"cluster_{prefix}group{index}"
         yield f"  subgraph {cluster} {{"
         yield (
-            f'    graph [label={_quote(_group_label(node_names))}, style="rounded,dashed", '
+            f"    graph [label={_quote(_group_label(node_names, topology.placement))}, "
+            'style="rounded,dashed", '
             f'color="{GROUP_LINE}", fontsize=11, labeljust=l];'
         )
         for workload in workloads:
-            fill = WARNING_FILL if workload.single_point_of_failure else WORKLOAD_FILL
-            line = WARNING_LINE if workload.single_point_of_failure else "#1e3a8a"
-            warning = SPOF_PHRASE if workload.single_point_of_failure else ""
-            label = _html(workload.title, [workload.detail, workload.replicas], warning=warning)
+            alert = workload.single_point_of_failure
+            fill = topology.warning_fill if alert else WORKLOAD_FILL
+            line = topology.warning_line if alert else "#1e3a8a"
+            warning = workload.flag if alert else ""
+            lines = [workload.detail, workload.replicas]
+            label = _html(workload.title, lines, warning=warning, colour=topology.warning_line)
             tooltip = "; ".join(workload.warnings) or workload.title
             yield (
-                f'    {workload.id} [shape=box, style="rounded,filled", fillcolor="{fill}", '
+                f'    {prefix}{workload.id} [shape=box, style="rounded,filled", '
+                f'fillcolor="{fill}", '
                 f'color="{line}", label={label}, tooltip={_quote(tooltip)}];'
             )
         yield "  }"
+        if not topology.group_edges:
+            # Live: each workload to the nodes its pods run on (no edges clipped at the group,
+            # whose layout Graphviz 2.43 cannot always route: makeCompoundEdge asserts); these
+            # edges rank the workloads before the nodes, as nothing else does.
+            for workload in workloads:
+                for name in node_names:
+                    yield (
+                        f"  {prefix}{workload.id} -> {prefix}{_node_id(name)}:w "
+                        '[style=dotted, arrowhead=none, color="#94a3b8"];'
+                    )
+            continue
         # One edge from the group to each node it may run on; the middle workload anchors it.
         anchor = workloads[len(workloads) // 2].id
         for name in node_names:
             yield (
-                f"  {anchor} -> {_node_id(name)}:w [ltail={cluster}, style=dotted, "
+                f"  {prefix}{anchor} -> {prefix}{_node_id(name)}:w [ltail={cluster}, style=dotted, "
                 'arrowhead=none, color="#94a3b8", constraint=false];'
             )
 
 
-def _dot_nodes(topology: Topology) -> Iterator[str]:
-    yield "  subgraph cluster_nodes {"
+def _dot_nodes(topology: Topology, prefix: str = "") -> Iterator[str]:
+    yield f"  subgraph cluster_{prefix}nodes {{"
     yield '    graph [label="nodes", style=rounded, color="#334155", fontsize=12];'
     # The nodes form the last column, so that every edge runs the same way, towards them.
     yield "    rank=max;"
     for node in topology.nodes:
-        fill = CONTROL_PLANE_FILL if node.is_control_plane else NODE_FILL
+        fill = CONTROL_PLANE_FILL if node.control_plane else NODE_FILL
+        if node.alert:
+            fill = topology.warning_fill
         shape = "box3d"
         yield (
-            f'    {_node_id(node.name)} [shape={shape}, style=filled, fillcolor="{fill}", '
+            f"    {prefix}{_node_id(node.name)} [shape={shape}, style=filled, "
+            f'fillcolor="{fill}", '
             'margin="0.2,0.12", '
-            f"label={_html(node.name, _node_lines(node))}];"
+            f"label={_html(node.name, node.lines)}];"
         )
     yield "  }"
 
 
-def _dot_storage(topology: Topology) -> Iterator[str]:
+def _dot_storage(topology: Topology, prefix: str = "") -> Iterator[str]:
     for storage in topology.storage:
         yield (
-            f'  {_storage_id(storage)} [shape=cylinder, style=filled, margin="0.2,0.2", '
+            f'  {prefix}{_storage_id(storage)} [shape=cylinder, style=filled, margin="0.2,0.2", '
             f'fillcolor="{STORAGE_FILL}", label={_html(storage.name, _storage_lines(storage))}];'
         )
         if storage.local is not None:
             yield (
-                f"  {_storage_id(storage)} -> {_node_id(storage.local.node)} "
+                f"  {prefix}{_storage_id(storage)} -> {prefix}{_node_id(storage.local.node)} "
                 '[label="disk of", style=dashed, color="#a16207", fontcolor="#a16207"];'
             )
 
@@ -343,41 +411,71 @@ def to_mermaid(topology: Topology) -> str:
     return "\n".join(_mermaid_lines(topology)) + "\n"
 
 
+def to_mermaid_beside(left: Topology, right: Topology) -> str:
+    """Two pictures in one flowchart, each a subgraph titled with its own title."""
+    lines = [*_mermaid_header("planned and live"), *_mermaid_classes(left, "plan_")]
+    lines += _mermaid_classes(right, "live_")[-1:]
+    for prefix, topology in (("plan_", left), ("live_", right)):
+        lines.append(f"  subgraph {prefix}picture [{_quote(topology.title)}]")
+        lines += [f"  {line}" for line in _mermaid_body(topology, prefix)]
+        lines.append("  end")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_header(title: str) -> list[str]:
+    return ["---", f"title: {_quote(title)}", "---", "flowchart LR"]
+
+
+def _mermaid_classes(topology: Topology, prefix: str) -> list[str]:
+    return [
+        f"  classDef workload fill:{WORKLOAD_FILL},stroke:#1e3a8a",
+        f"  classDef node fill:{NODE_FILL},stroke:#334155",
+        f"  classDef storage fill:{STORAGE_FILL},stroke:#a16207",
+        f"  classDef {prefix}spof fill:{topology.warning_fill},stroke:{topology.warning_line},"
+        "stroke-width:2px",
+    ]
+
+
 def _mermaid_lines(topology: Topology) -> Iterator[str]:
-    yield "---"
-    yield f"title: {_quote(topology.title)}"
-    yield "---"
-    yield "flowchart LR"
-    yield f"  classDef workload fill:{WORKLOAD_FILL},stroke:#1e3a8a"
-    yield f"  classDef spof fill:{WARNING_FILL},stroke:{WARNING_LINE},stroke-width:2px"
-    yield f"  classDef node fill:{NODE_FILL},stroke:#334155"
-    yield f"  classDef storage fill:{STORAGE_FILL},stroke:#a16207"
+    yield from _mermaid_header(topology.title)
+    workload, node, storage, spof = _mermaid_classes(topology, "")
+    yield from (workload, spof, node, storage)
+    yield from _mermaid_body(topology, "")
+
+
+def _mermaid_body(topology: Topology, prefix: str) -> Iterator[str]:
+    """The picture's subgraphs, boxes and links; PREFIX starts every identifier."""
     groups = topology.groups()
+    spof = f"{prefix}spof"
     for index, (node_names, workloads) in enumerate(groups):
-        yield f"  subgraph group{index} [{_quote(_group_label(node_names))}]"
+        label = _quote(_group_label(node_names, topology.placement))
+        yield f"  subgraph {prefix}group{index} [{label}]"
         for workload in workloads:
-            extra = [SPOF_PHRASE] if workload.single_point_of_failure else []
+            extra = [workload.flag] if workload.single_point_of_failure else []
             text = _mermaid_text(workload.title, [workload.detail, workload.replicas, *extra])
-            kind = "spof" if workload.single_point_of_failure else "workload"
-            yield f"    {workload.id}[{text}]:::{kind}"
+            kind = spof if workload.single_point_of_failure else "workload"
+            yield f"    {prefix}{workload.id}[{text}]:::{kind}"
         yield "  end"
-    yield '  subgraph nodes ["nodes"]'
+    yield f'  subgraph {prefix}nodes ["nodes"]'
     for node in topology.nodes:
-        yield f"    {_node_id(node.name)}[{_mermaid_text(node.name, _node_lines(node))}]:::node"
+        kind = spof if node.alert else "node"
+        text = _mermaid_text(node.name, node.lines)
+        yield f"    {prefix}{_node_id(node.name)}[{text}]:::{kind}"
     yield "  end"
     for storage in topology.storage:
         text = _mermaid_text(storage.name, _storage_lines(storage))
-        yield f"  {_storage_id(storage)}[({text})]:::storage"
+        yield f"  {prefix}{_storage_id(storage)}[({text})]:::storage"
     for index, (node_names, _workloads) in enumerate(groups):
         for name in node_names:
-            yield f"  group{index} -.- {_node_id(name)}"
+            yield f"  {prefix}group{index} -.- {prefix}{_node_id(name)}"
     for link in topology.dependencies:
-        yield f"  {link.source} -->|{_quote(link.label)}| {link.target}"
+        yield f"  {prefix}{link.source} -->|{_quote(link.label)}| {prefix}{link.target}"
     for link in topology.volumes:
-        yield f"  {link.source} -.->|{_quote(link.label)}| {link.target}"
+        yield f"  {prefix}{link.source} -.->|{_quote(link.label)}| {prefix}{link.target}"
     for storage in topology.storage:
         if storage.local is not None:
-            yield f'  {_storage_id(storage)} -.->|"disk of"| {_node_id(storage.local.node)}'
+            source, target = _storage_id(storage), _node_id(storage.local.node)
+            yield f'  {prefix}{source} -.->|"disk of"| {prefix}{target}'
 
 
 # Images -------------------------------------------------------------------------------------
@@ -411,10 +509,15 @@ def _without_generator_comment(svg: bytes) -> bytes:
 
 def graph_bytes(dc: Datacenter, warnings: Sequence[Problem], graph_format: Format) -> bytes:
     """The picture of the datacenter in the format asked for."""
-    shape = topology(dc, warnings)
+    return topology_bytes(topology(dc, warnings), graph_format)
+
+
+def topology_bytes(shape: Topology, graph_format: Format, beside: Topology | None = None) -> bytes:
+    """A topology, planned or live, in the format asked for; BESIDE drawn first, beside it."""
     if graph_format == "mermaid":
-        return to_mermaid(shape).encode("utf-8")
-    dot_source = to_dot(shape)
+        text = to_mermaid(shape) if beside is None else to_mermaid_beside(beside, shape)
+        return text.encode("utf-8")
+    dot_source = to_dot(shape) if beside is None else to_dot_beside(beside, shape)
     if graph_format == "dot":
         return dot_source.encode("utf-8")
     return render_image(dot_source, graph_format)

@@ -143,6 +143,7 @@ class ReleaseStatus:
     updated: str
     matches: bool | None
     detail: str = ""
+    manifest: str = ""  # what DIR would deploy, as the cluster renders it (empty: unknown)
 
 
 @dataclass(frozen=True)
@@ -622,7 +623,7 @@ class _Runner:
             )  # fmt: skip
         return ReleaseStatus(
             release, True, state.revision, state.status, row.chart, row.app_version, row.updated,
-            state.deploys_the_same(preview),
+            state.deploys_the_same(preview), manifest=preview.manifest,
         )  # fmt: skip
 
 

@@ -125,12 +125,12 @@ StartCluster = Callable[..., EmulatedCluster]
 def start_emulated(
     helm_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[StartCluster]:
-    """Starts an emulated cluster (kinds in `refused` are rejected), KUBECONFIG pointing at
-    it; stopped after the test."""
+    """Starts an emulated cluster (kinds in `refused` are rejected; no metrics API when
+    `metrics_api=False`), KUBECONFIG pointing at it; stopped after the test."""
     started: list[EmulatedCluster] = []
 
-    def start(refused: set[str] | None = None) -> EmulatedCluster:
-        emulated = start_cluster(tmp_path / f"kubeconfig{len(started)}", refused)
+    def start(refused: set[str] | None = None, metrics_api: bool = True) -> EmulatedCluster:
+        emulated = start_cluster(tmp_path / f"kubeconfig{len(started)}", refused, metrics_api)
         started.append(emulated)
         monkeypatch.setenv("KUBECONFIG", str(emulated.kubeconfig))
         return emulated

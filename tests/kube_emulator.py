@@ -22,6 +22,13 @@ it withdraws its kinds and their objects. helm 4 applies the CRDs of a chart's `
 (server-side, like any object) on install only, before the templates; with `--wait` it then
 watches them until Established, and resets its REST mapper.
 
+Lists honour equality-based label selectors (`-l key=value,key!=value,key`), which kmock
+ignores, so that `chartgen status` can select a release's workloads by their chart labels. The
+metrics API (`metrics.k8s.io/v1beta1` NodeMetrics and PodMetrics, listed by kmock's bundled
+discovery) is served from the objects a test puts there, or withdrawn (`metrics_api=False`) as
+on a cluster without metrics-server. `EmulatedCluster.put` stores any object, so that a test
+can seed the Nodes and Pods that no kubelet or scheduler would make.
+
 An OpenAPI v2 document with no paths is served too (protobuf, as client-go asks for it): helm
 falls back to it for a kind that the v3 index lacks, and then reports the kind unknown ("no
 matches for kind"), as against a real cluster, instead of failing on a 404.
@@ -53,6 +60,7 @@ import kmock
 from typing_extensions import override
 
 NAMESPACES = kmock.resource("", "v1", "namespaces")
+METRICS_GROUP = "metrics.k8s.io"
 JOBS = kmock.resource("batch", "v1", "jobs")
 CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -70,12 +78,16 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
     """kmock's emulator with the four gaps closed; `refused` kinds fail as an invalid object."""
 
     refused: set[str] = attrs.field(factory=set)
+    metrics_api: bool = True
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         # kmock's `resources.load_bundled()`, without its deprecated importlib call (the
         # suite turns warnings into errors).
         self.resources.load_data(_bundled_resources())
+        if not self.metrics_api:
+            for resource in [r for r in self.resources if r.group == METRICS_GROUP]:
+                del self.resources[resource]
         # Watch streams go out as application/octet-stream, which client-go cannot decode.
         (
             (self.fallback**1)[kmock.action.WATCH]
@@ -219,6 +231,11 @@ class HelmReadyEmulator(kmock.KubernetesEmulator):
         document = await super()._serve_list(request)
         assert isinstance(document, dict) and request.resource is not None
         resource = request.resource
+        selector = request.params.get("labelSelector")
+        if selector:
+            document["items"] = [
+                item for item in document["items"] if _selected(item, str(selector))
+            ]
         group_version = f"{resource.group}/{resource.version}".lstrip("/")
         return {"apiVersion": group_version, "kind": f"{self._kind(resource)}List", **document}
 
@@ -406,6 +423,27 @@ def _openapi_v2() -> bytes:
     return _protobuf_field(1, b"2.0") + _protobuf_field(2, info) + _protobuf_field(8, b"")
 
 
+def _selected(item: Any, selector: str) -> bool:
+    """Whether an object's labels match an equality-based selector (`a=b,c!=d,e,!f`)."""
+    labels = (item.get("metadata") or {}).get("labels") or {}
+    for term in selector.split(","):
+        term = term.strip()
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            if labels.get(key.strip()) == value.strip():
+                return False
+        elif "=" in term:
+            key, value = term.replace("==", "=").split("=", 1)
+            if labels.get(key.strip()) != value.strip():
+                return False
+        elif term.startswith("!"):
+            if term[1:].strip() in labels:
+                return False
+        elif term and term not in labels:
+            return False
+    return True
+
+
 def _is_apply(request: kmock.Request) -> bool:
     return str(request.headers.get("Content-Type", "")).startswith(APPLY_PATCH)
 
@@ -462,14 +500,53 @@ class EmulatedCluster:
                 found[name] = copy.deepcopy(obj.raw)
         return found
 
+    def put(self, body: dict[str, Any]) -> None:
+        """Stores BODY (its apiVersion, kind and metadata say where) as if a controller had made
+        it: Nodes, Pods with their status, metrics; replaces an object of the same name."""
+        group, _, version = str(body["apiVersion"]).rpartition("/")
+        metadata = body["metadata"]
+        resource = self._resource(group, version, str(body["kind"]))
+
+        async def store() -> None:
+            async with self.emulator._lock:
+                key = (resource, metadata.get("namespace"), metadata["name"])
+                if key in self.emulator.objects:
+                    self.emulator.objects[key].delete()
+                    self.emulator.objects[key].create(copy.deepcopy(body))
+                else:
+                    self.emulator.objects[key] = copy.deepcopy(body)
+
+        asyncio.run_coroutine_threadsafe(store(), self._loop).result(timeout=30)
+
+    def _resource(self, group: str, version: str, kind: str) -> kmock.resource:
+        for known in list(self.emulator.resources):
+            if not isinstance(known, kmock.resource) or "/" in str(known.plural):
+                continue
+            if (known.group, known.version, self.emulator._kind(known)) == (group, version, kind):
+                return known
+        raise KeyError(f"no kind {kind} in {group}/{version}")
+
+    def remove(self, plural: str, name: str, namespace: str | None = None) -> None:
+        """Deletes one object (a node gone, a pod evicted)."""
+
+        async def delete() -> None:
+            async with self.emulator._lock:
+                for key, obj in self.emulator.objects.items():
+                    if (key[0].plural, key[1], key[2]) == (plural, namespace, name):
+                        obj.delete()
+
+        asyncio.run_coroutine_threadsafe(delete(), self._loop).result(timeout=30)
+
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=30)
 
 
-def start_cluster(kubeconfig: Path, refused: set[str] | None = None) -> EmulatedCluster:
+def start_cluster(
+    kubeconfig: Path, refused: set[str] | None = None, metrics_api: bool = True
+) -> EmulatedCluster:
     """Serves a fresh emulator and writes KUBECONFIG for it; call `.stop()` when done."""
-    emulator = HelmReadyEmulator(refused=set(refused or ()))
+    emulator = HelmReadyEmulator(refused=set(refused or ()), metrics_api=metrics_api)
     started: Future[tuple[str, asyncio.AbstractEventLoop, asyncio.Event]] = Future()
 
     async def serve() -> None:

@@ -149,7 +149,9 @@ class Reader:
     def run(self, example: Example) -> subprocess.CompletedProcess[str]:
         verb = example.words[1] if len(example.words) > 1 else ""
         releases = self.folder / "generated" / "releases.yaml"
-        recorded = releases.read_bytes() if verb == "install" else None
+        # Every command that asks helm about the tree's releases (status renders them too).
+        asks_helm = verb in CLUSTER_COMMANDS or "--live" in example.words
+        recorded = releases.read_bytes() if asks_helm and releases.is_file() else None
         if recorded is not None:
             self._platform_from_loopback()
         try:
