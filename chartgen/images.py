@@ -32,6 +32,35 @@ NGINX = Image(
     _ALL,
     "hub.docker.com/r/nginxinc/nginx-unprivileged: linux/amd64, arm/v6, arm/v7, arm64/v8, ...",
 )
+# platform.monitoring: the exporters beside the workloads (sources read at the pinned tags).
+NGINX_EXPORTER = Image(
+    "docker.io/nginx/nginx-prometheus-exporter",
+    "1.5.3",
+    _ALL,
+    "github.com/nginx/nginx-prometheus-exporter v1.5.3 .github/workflows/ci.yml DOCKER_PLATFORMS: "
+    "linux/arm/v5, arm/v6, arm/v7, arm64, amd64, ...; runs as 1001:1001",
+)
+POSTGRES_EXPORTER = Image(
+    "quay.io/prometheuscommunity/postgres-exporter",
+    "v0.20.1",
+    _ALL,
+    "github.com/prometheus-community/postgres_exporter v0.20.1 Makefile DOCKER_ARCHS: amd64 "
+    "armv7 arm64 ppc64le; runs as nobody",
+)
+REDIS_EXPORTER = Image(
+    "docker.io/oliver006/redis_exporter",
+    "v1.88.0",
+    _ALL,
+    "github.com/oliver006/redis_exporter v1.88.0 .github/workflows/release.yml platforms: "
+    "linux/amd64, linux/arm, linux/arm64; runs as 59000:59000",
+)
+NEXTCLOUD_EXPORTER = Image(
+    "ghcr.io/xperimental/nextcloud-exporter",
+    "0.9.1",
+    frozenset({"amd64", "arm64"}),
+    "github.com/xperimental/nextcloud-exporter v0.9.1 .github/workflows/package.yml platforms: "
+    "linux/amd64, linux/arm64 (no 32-bit ARM); runs as nobody",
+)
 NEXTCLOUD = Image(
     "docker.io/library/nextcloud",
     "31.0.9-fpm",

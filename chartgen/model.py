@@ -217,6 +217,7 @@ class Platform:
     certificates: Certificates | None = None
     metrics: bool = False
     cni: bool = False
+    monitoring: bool = False  # kube-prometheus-stack, and a scrape target per workload
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def _platform(raw: Mapping[str, Any], services: tuple[Service, ...]) -> Platform
         certificates=certificates,
         metrics=raw.get("metrics", autoscaled),
         cni=raw.get("cni", True),
+        monitoring=raw.get("monitoring", False),
     )
 
 

@@ -2,7 +2,8 @@
 writes for them, and chartgen's own charts of their custom resources. Pure.
 
 The releases, in install order: the CNI (`platform.cni`), MetalLB and its address pool,
-cert-manager and its ClusterIssuer, the router (Traefik) and the Gateway, metrics-server. Each
+cert-manager and its ClusterIssuer, the router (Traefik) and the Gateway, metrics-server, the
+monitoring stack (kube-prometheus-stack) and its alerts and dashboards. Each
 upstream chart is installed with `--wait`, so that its webhooks serve before chartgen's charts
 create the custom resources they validate; each chartgen chart names the CRDs it needs, which
 `chartgen install` waits for. Everything a route needs to know about the router (the Gateway's
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chartgen.charts import ChartSource
+from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
 from chartgen.model import Datacenter, Gateway, Service
 from chartgen.platform_pins import (
     CALICO_CRDS,
@@ -24,6 +26,7 @@ from chartgen.platform_pins import (
     CILIUM,
     FLANNEL,
     GATEWAY_API_CRDS,
+    KUBE_PROMETHEUS_STACK,
     METALLB,
     METRICS_SERVER,
     TIGERA_OPERATOR,
@@ -32,6 +35,7 @@ from chartgen.platform_pins import (
 )
 
 BLUEPRINT = "platform"
+MONITORING_BLUEPRINT = "monitoring"  # the alerts and dashboards: a chart of their own
 # helm's default of 5 minutes is short for a first pull of several images on a small board.
 UPSTREAM_TIMEOUT = "10m"
 
@@ -63,6 +67,17 @@ GATEWAY_CRDS = (
     "httproutes.gateway.networking.k8s.io",
 )
 HTTPROUTE_CRD = "httproutes.gateway.networking.k8s.io"
+
+MONITORING_RELEASE = "monitoring"
+MONITORING_NAMESPACE = "monitoring"
+# node-exporter reads the host's /proc, /sys and root filesystem in the host's network and PID
+# namespaces: Pod Security privileged. It gets a namespace of its own, so that Prometheus,
+# Grafana and the operator keep restricted.
+NODE_EXPORTER_NAMESPACE = "monitoring-nodes"
+MONITORING_RULES_RELEASE = "chartgen-monitoring"
+SERVICEMONITOR_CRD = "servicemonitors.monitoring.coreos.com"
+PODMONITOR_CRD = "podmonitors.monitoring.coreos.com"
+PROMETHEUSRULE_CRD = "prometheusrules.monitoring.coreos.com"
 # A Gateway has at most 64 listeners: the plain HTTP one and one per HTTPS host.
 MAX_TLS_HOSTS = 63
 
@@ -76,6 +91,8 @@ class UpstreamRelease:
     pin: ChartPin
     values: Mapping[str, Any]
     needs: tuple[str, ...]
+    # Namespaces its subcharts deploy into besides `namespace` (made by the namespaces chart).
+    other_namespaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,7 +122,11 @@ class PlatformPlan:
 
     @property
     def namespaces(self) -> frozenset[str]:
-        return frozenset(release.namespace for release in self.releases)
+        found = {release.namespace for release in self.releases}
+        for release in self.releases:
+            if isinstance(release, UpstreamRelease):
+                found.update(release.other_namespaces)
+        return frozenset(found)
 
 
 # --- the router and its routes ------------------------------------------------------------
@@ -209,6 +230,19 @@ def platform_plan(dc: Datacenter) -> PlatformPlan:
         releases.append(
             UpstreamRelease("metrics-server", "kube-system", METRICS_SERVER, _metrics(), first)
         )
+    if platform.monitoring:
+        # Its namespaces carry their Pod Security levels (restricted, and privileged for
+        # node-exporter) from the namespaces chart, which therefore goes first.
+        releases.append(
+            UpstreamRelease(MONITORING_RELEASE, MONITORING_NAMESPACE, KUBE_PROMETHEUS_STACK,
+                            _monitoring(), (*first, NAMESPACES_RELEASE),
+                            (NODE_EXPORTER_NAMESPACE,))
+        )  # fmt: skip
+        releases.append(
+            _chart(dc, MONITORING_RULES_RELEASE, MONITORING_NAMESPACE, "monitoring",
+                   (MONITORING_RELEASE,), (PROMETHEUSRULE_CRD,), monitoring_values(dc),
+                   MONITORING_BLUEPRINT)
+        )  # fmt: skip
     return PlatformPlan(tuple(releases))
 
 
@@ -220,8 +254,9 @@ def _chart(
     needs: tuple[str, ...],
     crds: tuple[str, ...],
     values: dict[str, Any],
+    blueprint: str = BLUEPRINT,
 ) -> PlatformChart:
-    source = ChartSource(blueprint=BLUEPRINT, values=values, app_version=f"1.{dc.cluster.minor}")
+    source = ChartSource(blueprint=blueprint, values=values, app_version=f"1.{dc.cluster.minor}")
     return PlatformChart(name, namespace, directory, source, needs, crds)
 
 
@@ -424,3 +459,52 @@ def _gateway_values(dc: Datacenter, gateway: Gateway) -> dict[str, Any]:
         "address": gateway.address if (gateway.address and not traefik) else "",
     }
     return values
+
+
+# --- monitoring ---------------------------------------------------------------------------
+
+
+def _monitoring() -> dict[str, Any]:
+    # Every ServiceMonitor, PodMonitor and PrometheusRule of the cluster is read, whatever its
+    # labels: chartgen's charts then need not carry a label naming this release.
+    every: dict[str, Any] = {
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "podMonitorSelectorNilUsesHelmValues": False,
+        "ruleSelectorNilUsesHelmValues": False,
+    }
+    return {
+        # Short object names: monitoring-prometheus, monitoring-grafana, ...
+        "fullnameOverride": MONITORING_RELEASE,
+        # kubeadm binds these components' metrics to 127.0.0.1: Prometheus could never reach
+        # them and their "target down" alerts would fire forever.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "prometheus": {
+            "prometheusSpec": {
+                **every,
+                "resources": {
+                    "requests": {"cpu": "200m", "memory": "512Mi"},
+                    "limits": {"memory": "2Gi"},
+                },
+            }
+        },
+        "prometheus-node-exporter": {"namespaceOverride": NODE_EXPORTER_NAMESPACE},
+        # Its connection test (run by `helm test` only) would break Pod Security restricted.
+        "grafana": {"testFramework": {"enabled": False}},
+    }
+
+
+def monitoring_values(dc: Datacenter) -> dict[str, Any]:
+    """What the chartgen-monitoring chart gets: the namespaces its alerts watch, and the
+    service types that get a dashboard."""
+    namespaces = sorted({service.namespace for service in dc.services})
+    types = sorted({service.type for service in dc.services})
+    return {
+        "enabled": True,
+        # Namespace names are DNS labels: no character of a regular expression's syntax.
+        "namespaces": "|".join(namespaces),
+        "dashboards": types,
+        "volumeFreeRatio": 0.1,
+    }

@@ -114,6 +114,24 @@ CILIUM = ChartPin(
     "newest stable; kube-proxy replacement with the API server reached directly",
 )
 
+KUBE_PROMETHEUS_STACK = ChartPin(
+    "https://prometheus-community.github.io/helm-charts",
+    "kube-prometheus-stack",
+    "88.5.3",
+    "v0.93.1",
+    _ALL,
+    "newest stable; Prometheus Operator v0.93.1 (its CRDs in the chart's crds/ folder, which "
+    "helm installs before the templates and never upgrades), Grafana chart 12.11.1 (which "
+    "ships no default admin password), kube-state-metrics 8.4.0, node-exporter 4.56.1; the "
+    "Prometheus projects' images (node-exporter v1.12.1, distroless too) are built for amd64, "
+    "arm64 and armv7 (Makefile.common DOCKER_ARCHS), as are Grafana's and kube-state-metrics'",
+    (
+        "servicemonitors.monitoring.coreos.com",
+        "podmonitors.monitoring.coreos.com",
+        "prometheusrules.monitoring.coreos.com",
+    ),
+)
+
 PINS: tuple[ChartPin, ...] = (
     METALLB,
     CERT_MANAGER,
@@ -124,4 +142,5 @@ PINS: tuple[ChartPin, ...] = (
     CALICO_CRDS,
     TIGERA_OPERATOR,
     CILIUM,
+    KUBE_PROMETHEUS_STACK,
 )

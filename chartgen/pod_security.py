@@ -18,10 +18,14 @@ from chartgen.charts.storage import NAMESPACE as STORAGE_NAMESPACE
 from chartgen.kinds import kind_of
 from chartgen.model import Datacenter
 from chartgen.model_types import LEVELS, Level
+from chartgen.platform import MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE
 
 # The level the storage chart's pods meet, whatever chartgen's values: the nfs provisioner
 # mounts its export as an inline `nfs` volume, a type restricted does not allow.
 STORAGE_LEVEL: Level = "baseline"
+# node-exporter (platform.monitoring) runs in the host's network and PID namespaces and mounts
+# the host's root filesystem read-only.
+NODE_EXPORTER_LEVEL: Level = "privileged"
 
 # Baseline: capabilities a container may add (the container runtimes' defaults).
 _BASELINE_CAPABILITIES = frozenset(
@@ -101,6 +105,11 @@ def namespace_levels(dc: Datacenter) -> dict[str, Level]:
         found.setdefault(service.namespace, []).append(kind_of(service).pod_security(service))
     if dc.storage:  # the storage chart exists exactly when storage classes are declared
         found.setdefault(STORAGE_NAMESPACE, []).append(STORAGE_LEVEL)
+    if dc.platform.monitoring:
+        # Prometheus, Grafana, the operator and kube-state-metrics meet restricted with the
+        # stack's defaults; node-exporter needs the host's namespaces and filesystem.
+        found.setdefault(MONITORING_NAMESPACE, []).append("restricted")
+        found.setdefault(NODE_EXPORTER_NAMESPACE, []).append(NODE_EXPORTER_LEVEL)
     return {namespace: weakest(levels) for namespace, levels in sorted(found.items())}
 
 

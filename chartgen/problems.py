@@ -58,6 +58,7 @@ FILE_WARNINGS: tuple[tuple[str, str], ...] = (
     ("capacity-exceeded", "the services request more than the nodes offer, at full scale"),
     ("router-without-load-balancer", "the router listens on NodePorts: no address pool"),
     ("platform-image-architecture", "a platform chart publishes no image for a node"),
+    ("monitoring-namespace-privileged", "node-exporter's namespace is Pod Security privileged"),
     ("network-policies-unenforced", "the CNI enforces no NetworkPolicy; the charts rely on it"),
 )
 WARNING_RULES: tuple[tuple[str, str], ...] = SERVICE_WARNINGS + FILE_WARNINGS

@@ -29,6 +29,8 @@ from chartgen.model_types import Level
 from chartgen.plan import Release, releases_document
 from chartgen.platform import (
     HTTPROUTE_CRD,
+    MONITORING_RELEASE,
+    PODMONITOR_CRD,
     UPSTREAM_TIMEOUT,
     PlatformChart,
     UpstreamRelease,
@@ -85,9 +87,14 @@ def render_tree(dc: Datacenter) -> Rendered:
     files: Files = {}
     releases: list[Release] = []
     platform_values: dict[str, Mapping[str, Any]] = {}
+    # The namespaces chart follows the platform releases, except those that need it (the
+    # monitoring stack, whose namespaces carry Pod Security labels), which follow it.
+    after_namespaces: list[Release] = []
     for piece in platform_plan(dc).releases:
         files.update(_platform_files(piece, source_name))
-        releases.append(_platform_release(piece))
+        release = _platform_release(piece)
+        later = {NAMESPACES_RELEASE} | {entry.name for entry in after_namespaces}
+        (after_namespaces if later & set(release.needs) else releases).append(release)
         if isinstance(piece, UpstreamRelease):
             platform_values[piece.name] = piece.values
     platform_names = tuple(release.name for release in releases)
@@ -102,6 +109,7 @@ def render_tree(dc: Datacenter) -> Rendered:
         Release(NAMESPACES_RELEASE, NAMESPACES_RELEASE_NAMESPACE, str(NAMESPACES_DIR),
                 platform_names)
     )  # fmt: skip
+    releases += after_namespaces
     storage = _storage_chart(dc, claims) if dc.storage else None
     if storage is not None:
         _check_pod_security(storage, levels[STORAGE_NAMESPACE], str(STORAGE_DIR))
@@ -118,16 +126,26 @@ def render_tree(dc: Datacenter) -> Rendered:
         if storage is not None and chart.claims:
             needs.append(STORAGE_RELEASE)
         routed = gateway_api and service.route_host is not None
+        crds: tuple[str, ...] = (HTTPROUTE_CRD,) if routed else ()
+        if _scraped(chart):
+            # Its PodMonitor needs the stack's CRDs.
+            needs.append(MONITORING_RELEASE)
+            crds += (PODMONITOR_CRD,)
         releases.append(
             Release(service.name, service.namespace, str(directory), tuple(needs),
-                    timeout=chart.timeout, crds=(HTTPROUTE_CRD,) if routed else (),
-                    forward_only=chart.forward_only)
+                    timeout=chart.timeout, crds=crds, forward_only=chart.forward_only)
         )  # fmt: skip
     for path, text in _kubeadm_files(dc).items():
         files[path] = with_header(path, text.encode("utf-8"), source_name)
     document = releases_document(tuple(releases))
     files[RELEASES_FILE] = with_header(RELEASES_FILE, dump_yaml(document).encode(), source_name)
     return Rendered(files, tuple(releases), platform_values)
+
+
+def _scraped(chart: ChartSource) -> bool:
+    """Whether a service chart has an exporter and a PodMonitor (`platform.monitoring`)."""
+    metrics = chart.values.get("metrics")
+    return isinstance(metrics, Mapping) and metrics.get("enabled") is True
 
 
 def _platform_files(piece: UpstreamRelease | PlatformChart, source_name: str) -> Files:

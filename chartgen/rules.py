@@ -27,11 +27,14 @@ from chartgen.platform import (
     HTTP_NODE_PORT,
     HTTPS_NODE_PORT,
     MAX_TLS_HOSTS,
+    MONITORING_NAMESPACE,
+    NODE_EXPORTER_NAMESPACE,
     UpstreamRelease,
     platform_plan,
     tls_hosts,
     uses_gateway_api,
 )
+from chartgen.pod_security import NODE_EXPORTER_LEVEL
 from chartgen.problems import Problem
 from chartgen.quantity import format_cpu, format_memory, parse_quantity
 from chartgen.rule_support import error_at, has_key, service_path, warning_at
@@ -647,6 +650,20 @@ def platform_architectures(dc: Datacenter, doc: Document) -> Iterator[Problem]:
             )
 
 
+def monitoring_namespace_privileged(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """Say which namespace Pod Security does not guard: node-exporter's."""
+    if dc.platform.monitoring:
+        yield warning_at(
+            doc,
+            _platform_path(doc, "monitoring"),
+            f"node-exporter reads every node's /proc, /sys and root filesystem in the host's "
+            f"network and PID namespaces: its namespace {NODE_EXPORTER_NAMESPACE} is labelled "
+            f"Pod Security {NODE_EXPORTER_LEVEL} (namespace {MONITORING_NAMESPACE} stays "
+            "restricted)",
+            "monitoring-namespace-privileged",
+        )
+
+
 # Rule 15, read from the file: every volume of every service type (services[].storage,
 # .database.storage, .volumes[].storage, ...) and every node's capacity.
 def quantities_positive(dc: Datacenter, doc: Document) -> Iterator[Problem]:
@@ -793,6 +810,7 @@ RULES: tuple[Rule, ...] = (
     tls_hosts_fit_the_gateway,
     platform_names_free,
     platform_architectures,
+    monitoring_namespace_privileged,
     kind_rules,
     images_of_the_program,
     quantities_positive,

@@ -51,6 +51,8 @@ KNOWN_CRDS = {
         CrdSpec("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", "Cluster"),
         CrdSpec("gateway.networking.k8s.io", "v1", "Gateway", "gateways"),
         CrdSpec("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
+        CrdSpec("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors"),
+        CrdSpec("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"),
     )
 }
 

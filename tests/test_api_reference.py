@@ -56,6 +56,7 @@ def removed(document: dict[str, Any], path: Path_) -> dict[str, Any]:
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 CERT_MANAGER = "cert-manager.io/v1"
 METALLB = "metallb.io/v1beta1"
+MONITORING = "monitoring.coreos.com/v1"
 
 KEY_USAGES = [
     "signing",
@@ -273,6 +274,37 @@ L2_ADVERTISEMENT: dict[str, Any] = {
     },
 }
 
+POD_MONITOR: dict[str, Any] = {
+    "apiVersion": MONITORING,
+    "kind": "PodMonitor",
+    "metadata": meta("web", "web"),
+    "spec": {
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "nginx"}},
+        "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
+    },
+}
+PROMETHEUS_RULE: dict[str, Any] = {
+    "apiVersion": MONITORING,
+    "kind": "PrometheusRule",
+    "metadata": meta("alerts", "monitoring"),
+    "spec": {
+        "groups": [
+            {
+                "name": "services",
+                "rules": [
+                    {
+                        "alert": "Down",
+                        "expr": "up == 0",
+                        "for": "5m",
+                        "labels": {"severity": "critical"},
+                        "annotations": {"summary": "down"},
+                    }
+                ],
+            }
+        ]
+    },
+}
+
 VALID: dict[str, dict[str, Any]] = {
     "gateway-class": GATEWAY_CLASS,
     "gateway-https-listener": GATEWAY,
@@ -290,6 +322,8 @@ VALID: dict[str, dict[str, Any]] = {
         "kind": "L2Advertisement",
         "metadata": meta("all", "metallb-system"),
     },
+    "pod-monitor": POD_MONITOR,
+    "prometheus-rule": PROMETHEUS_RULE,
 }
 
 
@@ -310,6 +344,7 @@ def test_platform_covers_the_expected_kinds() -> None:
         GATEWAY_API: ["GatewayClass", "Gateway", "HTTPRoute"],
         CERT_MANAGER: ["ClusterIssuer", "Issuer", "Certificate"],
         METALLB: ["IPAddressPool", "L2Advertisement"],
+        MONITORING: ["PodMonitor", "PrometheusRule"],
     }
     for reference in platform().values():
         assert "github.com/" in reference["reference"]
@@ -612,6 +647,26 @@ def test_every_platform_kind_has_a_valid_example() -> None:
         (
             changed(HTTP_ROUTE, ("kind",), "GRPCRoute"),
             ["gateway.networking.k8s.io/v1 has no kind 'GRPCRoute'"],
+        ),
+        # the monitoring objects: a PodMonitor must select its pods, a rule must have an expr
+        (
+            removed(POD_MONITOR, ("spec", "selector")),
+            ["PodMonitor.spec.selector: required field of PodMonitorSpec is missing"],
+        ),
+        (
+            changed(POD_MONITOR, ("spec", "podMetricsEndpoints", 0, "scheme"), "ftp"),
+            [
+                "PodMonitor.spec.podMetricsEndpoints[0].scheme: 'ftp' is not one of "
+                "['http', 'https', 'HTTP', 'HTTPS']"
+            ],
+        ),
+        (
+            removed(PROMETHEUS_RULE, ("spec", "groups", 0, "rules", 0, "expr")),
+            ["PrometheusRule.spec.groups[0].rules[0].expr: required field of Rule is missing"],
+        ),
+        (
+            changed(PROMETHEUS_RULE, ("spec", "groups", 0, "rules", 0, "severity"), "high"),
+            ["PrometheusRule.spec.groups[0].rules[0].severity: unknown field of Rule"],
         ),
     ],
 )

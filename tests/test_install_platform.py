@@ -200,3 +200,31 @@ def test_dry_run_of_a_fresh_cluster_waits_for_nothing(
     results = _results(out)
     assert results["metallb"][1:3] == ["would", "install"]
     assert "after its CRDs: ipaddresspools.metallb.io" in out
+
+
+def test_the_monitoring_stack_installs_after_the_namespaces_and_before_its_monitors(
+    cluster: EmulatedCluster, tmp_path: Path
+) -> None:
+    source = REPO / "tests" / "cases" / "valid" / "platform-monitoring" / "datacenter.yaml"
+    tree = build_tree(source.read_text(), tmp_path / "dc")
+    with serve_charts(tmp_path / "charts", stand_ins(tree)) as repository:
+        point_releases_at(tree, repository)
+        events: list[Progress] = []
+        session = Session(find_helm().path, on_progress=events.append)
+        result = install_releases(read_plan(tree), session, ChangeOptions())
+    assert result.ok, [(r.release.name, r.outcome, r.detail) for r in result.results]
+    started = [e.release.name for e in events if e.state == "installing"]
+    finished = [e.release.name for e in events if e.done]
+    # its namespaces carry their Pod Security labels before the stack's pods are admitted
+    assert finished.index("chartgen-namespaces") < started.index("monitoring")
+    assert finished.index("monitoring") < started.index("chartgen-monitoring")
+    assert finished.index("monitoring") < started.index("web")
+    namespaces = cluster.objects("namespaces")
+    labels = namespaces["monitoring-nodes"]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    # the stand-in brought the CRDs; chartgen's charts created their monitoring objects
+    assert set(cluster.objects("prometheusrules", "monitoring")) == {"chartgen-monitoring"}
+    assert set(cluster.objects("podmonitors", "web")) == {"web-nginx"}
+    assert set(cluster.objects("podmonitors", "cloud")) == {"cloud"}
+    values = _recorded_values(cluster, "monitoring", "monitoring")
+    assert values["prometheus-node-exporter"] == {"namespaceOverride": "monitoring-nodes"}

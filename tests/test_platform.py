@@ -10,8 +10,11 @@ the upstream CRDs in tests/test_generated.py.
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -454,3 +457,189 @@ def test_the_kubeadm_readme_leaves_the_cni_to_chartgen_install(root: Tree, tmp_p
     assert "chartgen install --wait" in readme
     plain = _tree(VALID / "mytinydc" / "datacenter.yaml", tmp_path / "generated")
     assert "kubectl apply -f" in (plain.out / "kubeadm" / "README.md").read_text()
+
+
+# --- monitoring ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def monitored(tmp_path_factory: pytest.TempPathFactory) -> Tree:
+    source = VALID / "platform-monitoring" / "datacenter.yaml"
+    return _tree(source, tmp_path_factory.mktemp("monitored") / "generated")
+
+
+def test_monitoring_installs_after_the_namespaces_that_label_its_pods(monitored: Tree) -> None:
+    names = list(monitored.releases)
+    stack = monitored.releases["monitoring"]
+    assert (stack.chart, stack.version, stack.namespace) == (
+        "kube-prometheus-stack",
+        "88.5.3",
+        "monitoring",
+    )
+    assert "chartgen-namespaces" in stack.needs and stack.wait and stack.platform
+    assert "monitoring" not in monitored.releases["chartgen-namespaces"].needs
+    # releases.yaml lists every release after the ones it needs (the GitOps sync waves rely on it)
+    assert names.index("chartgen-namespaces") < names.index("monitoring")
+    assert names.index("monitoring") < names.index("chartgen-monitoring")
+    rules = monitored.releases["chartgen-monitoring"]
+    assert rules.needs == ("monitoring",)
+    assert rules.crds == ("prometheusrules.monitoring.coreos.com",)
+    labels = {
+        item["metadata"]["name"]: item["metadata"]["labels"]
+        for item in monitored.objects("chartgen-namespaces")
+    }
+    assert labels["monitoring"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["monitoring-nodes"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    values = monitored.values["monitoring"]
+    assert values["prometheus-node-exporter"] == {"namespaceOverride": "monitoring-nodes"}
+
+
+def test_scraped_services_wait_for_the_podmonitor_crd(monitored: Tree) -> None:
+    for service in ("web",):
+        release = monitored.releases[service]
+        assert "monitoring" in release.needs
+        assert "podmonitors.monitoring.coreos.com" in release.crds
+    # an arbitrary image has no exporter: the app service gets no PodMonitor, hence no wait
+    assert "monitoring" not in monitored.releases["api"].needs
+    assert not any(item["kind"] == "PodMonitor" for item in monitored.objects("api"))
+
+
+def test_prometheus_reads_every_monitor_and_rule_of_the_cluster(monitored: Tree) -> None:
+    spec = monitored.values["monitoring"]["prometheus"]["prometheusSpec"]
+    for key in ("serviceMonitor", "podMonitor", "rule"):
+        assert spec[f"{key}SelectorNilUsesHelmValues"] is False
+
+
+def test_nginx_exporter_reads_stub_status_on_loopback(monitored: Tree) -> None:
+    deployment = monitored.one("web", "Deployment")
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    exporter = containers["metrics"]
+    assert "--nginx.scrape-uri=http://127.0.0.1:8081/stub_status" in exporter["args"]
+    assert exporter["securityContext"]["readOnlyRootFilesystem"] is True
+    assert exporter["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert exporter["resources"]["limits"]["memory"]
+    config = monitored.one("web", "ConfigMap", "web-nginx")["data"]["default.conf"]
+    assert "listen 127.0.0.1:8081;" in config and "stub_status;" in config
+    monitor = monitored.one("web", "PodMonitor")
+    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
+    assert (
+        monitor["spec"]["selector"]["matchLabels"]
+        == (deployment["spec"]["selector"]["matchLabels"])
+    )
+    policy = monitored.one("web", "NetworkPolicy")
+    metrics_rule = policy["spec"]["ingress"][1]
+    assert metrics_rule["ports"] == [{"port": 9113, "protocol": "TCP"}]
+
+
+def test_without_monitoring_nginx_has_no_exporter(root: Tree) -> None:
+    deployment = root.one("web", "Deployment")
+    names = [c["name"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+    assert names == ["nginx"]
+    assert not any(item["kind"] == "PodMonitor" for item in root.objects("web"))
+    assert "monitoring" not in root.releases
+
+
+def test_alerts_and_dashboards(monitored: Tree) -> None:
+    rule = monitored.one("chartgen-monitoring", "PrometheusRule")
+    alerts = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert alerts == [
+        "ChartgenServiceWithoutReadyPods",
+        "ChartgenReplicasOnOneNode",
+        "ChartgenVolumeAlmostFull",
+        "ChartgenBackupLate",
+    ]
+    exprs = " ".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
+    assert 'namespace=~"api|cloud|web"' in exprs
+    assert "kube_cronjob_status_last_successful_time" in exprs
+    assert "kubelet_volume_stats_available_bytes" in exprs
+    dashboards = [
+        item for item in monitored.objects("chartgen-monitoring") if item["kind"] == "ConfigMap"
+    ]
+    assert sorted(item["metadata"]["name"] for item in dashboards) == [
+        "chartgen-monitoring-app",
+        "chartgen-monitoring-nextcloud",
+        "chartgen-monitoring-nginx",
+    ]
+    for item in dashboards:
+        assert item["metadata"]["labels"]["grafana_dashboard"] == "1"
+        (text,) = item["data"].values()
+        board = json.loads(text)
+        assert board["panels"] and all(p["targets"][0]["expr"] for p in board["panels"])
+
+
+def test_promtool_accepts_the_alerts(monitored: Tree, tmp_path: Path) -> None:
+    rule = monitored.one("chartgen-monitoring", "PrometheusRule")
+    path = tmp_path / "rules.yaml"
+    YAML(typ="safe", pure=True).dump(rule["spec"], path)
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: Debian package prometheus (scripts/debian-packages.txt)"
+    result = subprocess.run(
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 4 rules found" in result.stdout
+
+
+def test_nextcloud_exporters_read_their_passwords_from_the_credentials_secret(
+    monitored: Tree,
+) -> None:
+    objects = monitored.objects("cloud")
+    by_name = {(item["kind"], item["metadata"]["name"]): item for item in objects}
+
+    def exporter(kind: str, name: str) -> dict[str, Any]:
+        spec = by_name[(kind, name)]["spec"]["template"]["spec"]
+        (container,) = [c for c in spec["containers"] if c["name"] == "metrics"]
+        return dict(container)
+
+    postgres = exporter("StatefulSet", "cloud-postgresql")
+    redis = exporter("Deployment", "cloud-redis")
+    serverinfo = exporter("Deployment", "cloud-exporter")
+    secrets = {
+        (env["name"], env["valueFrom"]["secretKeyRef"]["key"])
+        for container in (postgres, redis, serverinfo)
+        for env in container["env"]
+        if "valueFrom" in env
+    }
+    assert secrets == {
+        ("DATA_SOURCE_PASS", "postgres-password"),
+        ("REDIS_PASSWORD", "redis-password"),
+        ("NEXTCLOUD_PASSWORD", "admin-password"),
+    }
+    for container in (postgres, redis, serverinfo):
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert container["resources"]["limits"]["memory"]
+    assert {"name": "DATA_SOURCE_URI", "value": "127.0.0.1:5432/nextcloud?sslmode=disable"} in (
+        postgres["env"]
+    )
+    assert {"name": "NEXTCLOUD_SERVER", "value": "http://cloud:80"} in serverinfo["env"]
+    # Nextcloud trusts the Service's name, by which the exporter reaches it
+    config = by_name[("ConfigMap", "cloud-config")]["data"]["chartgen.config.php"]
+    assert "1 => 'cloud'," in config
+    monitor = by_name[("PodMonitor", "cloud")]
+    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
+    policy = by_name[("NetworkPolicy", "cloud-metrics")]
+    assert policy["spec"]["ingress"][0]["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+
+
+def test_no_nextcloud_exporter_where_its_image_cannot_run() -> None:
+    from chartgen.kinds.nextcloud import NextcloudService, metrics_values
+
+    dc = load_datacenter(VALID / "platform-monitoring" / "datacenter.yaml")
+    service = next(s for s in dc.services if isinstance(s, NextcloudService))
+    assert metrics_values(service)["nextcloud"]["enabled"] is True
+    arm_only = replace(service, architectures=("arm",))
+    values = metrics_values(arm_only)
+    assert values["nextcloud"]["enabled"] is False
+    # the exporters beside PostgreSQL and Redis run on every architecture
+    assert values["postgresql"]["image"]["repository"].endswith("postgres-exporter")
+
+
+def test_without_monitoring_nextcloud_has_no_exporter(root: Tree) -> None:
+    objects = root.objects("cloud")
+    assert not any(item["kind"] == "PodMonitor" for item in objects)
+    assert not any(item["metadata"]["name"].endswith("-exporter") for item in objects)
+    for item in objects:
+        if item["kind"] in ("Deployment", "StatefulSet"):
+            names = [c["name"] for c in item["spec"]["template"]["spec"]["containers"]]
+            assert "metrics" not in names

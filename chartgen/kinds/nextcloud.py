@@ -393,6 +393,8 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         "affinity": app_affinity,
         "autoscaling": autoscaling_values(service),
     }
+    if dc.platform.monitoring:
+        values["metrics"] = metrics_values(service)
     claims = (
         _claim(service, data_claim_name(service.name), service.storage, dc, access_mode),
         _claim(service, database_claim_name(service.name), service.database_storage, dc),
@@ -410,6 +412,24 @@ def chart_source(dc: Datacenter, service: NextcloudService) -> ChartSource:
         # older one over them ("version of the data is higher").
         forward_only=True,
     )
+
+
+def metrics_values(service: NextcloudService) -> dict[str, Any]:
+    """`metrics` (platform.monitoring): the exporters' images; nextcloud-exporter only where
+    its image runs (it has no 32-bit ARM build)."""
+    exporter_arches = tuple(
+        arch for arch in service.architectures if arch in images.NEXTCLOUD_EXPORTER.platforms
+    )
+    return {
+        "enabled": True,
+        "postgresql": {"image": _image(images.POSTGRES_EXPORTER)},
+        "redis": {"image": _image(images.REDIS_EXPORTER)},
+        "nextcloud": {
+            "enabled": bool(exporter_arches),
+            "image": _image(images.NEXTCLOUD_EXPORTER),
+            "affinity": arch_affinity(exporter_arches),
+        },
+    }
 
 
 def mail_values(mail: Mail | None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from chartgen.charts.common import (
     resource_block,
     string_map,
 )
-from chartgen.images import NGINX
+from chartgen.images import NGINX, NGINX_EXPORTER
 from chartgen.kinds import BuildContext, Kind, schema_fragment
 from chartgen.loader import Document
 from chartgen.model import Datacenter, ImageOverride, Resources, Service
@@ -121,6 +121,11 @@ def chart_source(dc: Datacenter, service: NginxService) -> ChartSource:
     }
     if service.site is not None:
         values["site"] = _site(service.site)
+    if dc.platform.monitoring:
+        values["metrics"] = {
+            "enabled": True,
+            "image": {"repository": NGINX_EXPORTER.repository, "tag": NGINX_EXPORTER.tag},
+        }
     name = objects_name(service.name, BLUEPRINT)
     if name != service.name:
         # Left alone, the chart would name its objects "<release>-nginx": not a Service name.
