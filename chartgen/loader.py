@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from chartgen.loader_fast import MIN_CHARS as FAST_PATH_MIN_CHARS
 from chartgen.loader_fast import compose_tree
 from chartgen.problems import Problem, format_path
 from chartgen.yaml_advice import yaml_advice
@@ -98,10 +99,10 @@ def load_bytes(raw: bytes, source: str, *, fast: bool = False) -> LoadResult:
 
 
 def load_text(text: str, source: str, *, fast: bool = False) -> LoadResult:
-    """`fast`: try libyaml first (chartgen.loader_fast), for a reader of the data and its
-    positions only: its tree has plain scalars and no comments, so a caller that writes the
-    text back (import compose) takes ruamel's round trip."""
-    if fast:
+    """`fast`: try libyaml first (chartgen.loader_fast) on a large text, for a reader of the
+    data and its positions only: its tree has plain scalars and no comments, so a caller that
+    writes the text back (import compose) takes ruamel's round trip."""
+    if fast and len(text) >= FAST_PATH_MIN_CHARS:
         tree = compose_tree(text, MAX_DEPTH)
         if tree is not None:
             return LoadResult(Document(source, _plain(tree), tree, text), ())

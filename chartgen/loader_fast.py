@@ -20,14 +20,10 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
-from yaml import YAMLError, events
 
-try:
-    from yaml._yaml import CParser
-
-    _LIBYAML = True
-except ImportError:  # PyYAML built without libyaml: the round-trip loader alone
-    _LIBYAML = False
+# Below this size ruamel's parse costs less than importing PyYAML (~14 ms): small files, the
+# common datacenter.yaml among them, go the round-trip way directly.
+MIN_CHARS = 16 * 1024
 
 # Printable ASCII and line feeds: what both parsers read and count alike (libyaml takes a tab
 # inside a plain scalar that ruamel refuses).
@@ -47,7 +43,13 @@ class _GiveUp(Exception):
 
 def compose_tree(text: str, max_depth: int) -> CommentedMap | None:
     """ruamel's round-trip tree of `text`, or None where ruamel must decide."""
-    if not _LIBYAML or not _PLAIN_TEXT.fullmatch(text):
+    if not _PLAIN_TEXT.fullmatch(text):
+        return None
+    from yaml import YAMLError
+
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # PyYAML built without libyaml: the round-trip loader alone
         return None
     parser = CParser(text)
     try:
@@ -66,18 +68,21 @@ _LITERAL_HEADER = re.compile(r"\|[-+]? *\n +[^ \n]")
 
 class _Builder:
     def __init__(self, parser: Any, text: str, max_depth: int) -> None:
+        from yaml import events
+
+        self._events = events
         self._parser = parser
         self._text = text
         self._max_depth = max_depth
 
     def document(self) -> CommentedMap:
-        self._expect(events.StreamStartEvent)
-        self._expect(events.DocumentStartEvent)
+        self._expect(self._events.StreamStartEvent)
+        self._expect(self._events.DocumentStartEvent)
         root = self._node(0)
         if not isinstance(root, CommentedMap):
             raise _GiveUp
-        self._expect(events.DocumentEndEvent)
-        self._expect(events.StreamEndEvent)
+        self._expect(self._events.DocumentEndEvent)
+        self._expect(self._events.StreamEndEvent)
         return root
 
     def _expect(self, kind: type) -> None:
@@ -90,15 +95,15 @@ class _Builder:
         event = self._parser.get_event()
         if getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None:
             raise _GiveUp
-        if isinstance(event, events.ScalarEvent):
+        if isinstance(event, self._events.ScalarEvent):
             if event.style in ("|", ">") and not _LITERAL_HEADER.match(
                 self._text, _mark(event).index
             ):
                 raise _GiveUp
             return _scalar(event)
-        if isinstance(event, events.MappingStartEvent):
+        if isinstance(event, self._events.MappingStartEvent):
             return self._mapping(event, depth)
-        if isinstance(event, events.SequenceStartEvent):
+        if isinstance(event, self._events.SequenceStartEvent):
             return self._sequence(event, depth)
         raise _GiveUp  # an alias
 
@@ -106,7 +111,7 @@ class _Builder:
         mapping = CommentedMap()
         mapping._yaml_set_line_col(start.start_mark.line, start.start_mark.column)
         parser = self._parser
-        while not parser.check_event(events.MappingEndEvent):
+        while not parser.check_event(self._events.MappingEndEvent):
             key_mark = parser.peek_event().start_mark
             key = self._node(depth + 1)
             if isinstance(key, (CommentedMap, CommentedSeq)) or key in mapping:
@@ -123,7 +128,7 @@ class _Builder:
         sequence = CommentedSeq()
         sequence._yaml_set_line_col(start.start_mark.line, start.start_mark.column)
         parser = self._parser
-        while not parser.check_event(events.SequenceEndEvent):
+        while not parser.check_event(self._events.SequenceEndEvent):
             mark = parser.peek_event().start_mark
             sequence._yaml_set_idx_line_col(len(sequence), [mark.line, mark.column])
             sequence.append(self._node(depth + 1))

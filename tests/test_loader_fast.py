@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from chartgen import loader
 from chartgen.loader import MAX_DEPTH, load_file, load_text
-from chartgen.loader_fast import compose_tree
+from chartgen.loader_fast import MIN_CHARS, compose_tree
 from tests.conftest import case_dirs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,17 +125,43 @@ def test_gives_up_where_ruamel_must_decide(text: str) -> None:
     assert compose_tree(text, MAX_DEPTH) is None
 
 
-def test_load_file_takes_the_fast_path_and_keeps_ruamel_messages(tmp_path: Path) -> None:
+def test_load_file_takes_the_fast_path_and_keeps_ruamel_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "datacenter.yaml"
-    path.write_text("a: 1\nb: [x, {c: d}]\n", encoding="utf-8")
+    padding = "#" * MIN_CHARS + "\n"  # a large file: the fast path's
+    path.write_text(padding + "a: 1\nb: [x, {c: d}]\n", encoding="utf-8")
+    taken: list[str] = []
+    monkeypatch.setattr(loader, "compose_tree", _recording(taken))
     loaded = load_file(str(path))
     assert loaded.document is not None
-    assert loaded.document.position(["b", 1, "c"]) == (2, 12)
-    path.write_text("a: 1\na: 2\n", encoding="utf-8")
+    assert loaded.document.position(["b", 1, "c"]) == (3, 12)
+    assert taken == ["tree"]
+    path.write_text(padding + "a: 1\na: 2\n", encoding="utf-8")
     refused = load_file(str(path))
     assert refused.document is None
-    assert [(p.line, p.column) for p in refused.problems] == [(2, 1)]
+    assert [(p.line, p.column) for p in refused.problems] == [(3, 1)]
     assert "duplicate key" in refused.problems[0].message
+    assert taken == ["tree", "none"]  # asked, gave up, ruamel said why
+
+
+def test_small_files_go_the_round_trip_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing PyYAML costs more than ruamel's parse of a small file."""
+    taken: list[str] = []
+    monkeypatch.setattr(loader, "compose_tree", _recording(taken))
+    path = tmp_path / "datacenter.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    assert load_file(str(path)).document is not None
+    assert taken == []
+
+
+def _recording(taken: list[str]) -> Any:
+    def recorded(text: str, max_depth: int) -> Any:
+        tree = compose_tree(text, max_depth)
+        taken.append("none" if tree is None else "tree")
+        return tree
+
+    return recorded
 
 
 # Characters that change how YAML reads a text: structure, quoting, typing, comments, escapes.
