@@ -20,14 +20,14 @@ from typing import IO
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from chartgen.charts.common import objects_name
 from chartgen.errors import OperationFailed
 from chartgen.helm_args import Connection, kubectl_connection_flags
+from chartgen.kinds.nextcloud import name_prefix
 from chartgen.plan import Plan
 from chartgen.tools import cannot_run
 
 NEXTCLOUD_CHART = "nextcloud"
-# The chart's `nextcloud.prefix` helper: the full name cut to 41 characters.
-_PREFIX_LENGTH = 41
 OCC = ("php", "/var/www/html/occ")
 # Custom-format dumps start with these bytes (pg_dump's magic).
 DUMP_MAGIC = b"PGDMP"
@@ -63,19 +63,11 @@ def target_of(plan: Plan, service: str) -> Target:
             f'"{service}" is not a nextcloud service ({chart.get("name")} chart): '
             "backup and restore handle Nextcloud databases"
         )
-    values = _yaml_of(plan.chart_path(release) / "values.yaml")
-    fullname = _fullname(release.name, str(values.get("fullnameOverride") or ""))
-    prefix = fullname[:_PREFIX_LENGTH].rstrip("-")
-    return Target(service, release.namespace, fullname, f"{prefix}-postgresql-0")
-
-
-def _fullname(release: str, override: str) -> str:
-    """The chart's `nextcloud.fullname` helper."""
-    if override:
-        return override[:63].rstrip("-")
-    if NEXTCLOUD_CHART in release:
-        return release[:63].rstrip("-")
-    return f"{release}-{NEXTCLOUD_CHART}"[:63].rstrip("-")
+    # The names chartgen gives the chart's objects (its values' fullnameOverride).
+    deployment = objects_name(release.name, NEXTCLOUD_CHART)
+    return Target(
+        service, release.namespace, deployment, f"{name_prefix(release.name)}-postgresql-0"
+    )
 
 
 def _yaml_of(path: Path) -> dict[str, object]:
