@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chartgen import grafana_admin
 from chartgen.charts import ChartSource
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
 from chartgen.model import Datacenter, Gateway, Service
@@ -235,7 +236,7 @@ def platform_plan(dc: Datacenter) -> PlatformPlan:
         # node-exporter) from the namespaces chart, which therefore goes first.
         releases.append(
             UpstreamRelease(MONITORING_RELEASE, MONITORING_NAMESPACE, KUBE_PROMETHEUS_STACK,
-                            _monitoring(), (*first, NAMESPACES_RELEASE),
+                            _monitoring(dc), (*first, NAMESPACES_RELEASE),
                             (NODE_EXPORTER_NAMESPACE,))
         )  # fmt: skip
         releases.append(
@@ -464,7 +465,7 @@ def _gateway_values(dc: Datacenter, gateway: Gateway) -> dict[str, Any]:
 # --- monitoring ---------------------------------------------------------------------------
 
 
-def _monitoring() -> dict[str, Any]:
+def _monitoring(dc: Datacenter) -> dict[str, Any]:
     # Every ServiceMonitor, PodMonitor and PrometheusRule of the cluster is read, whatever its
     # labels: chartgen's charts then need not carry a label naming this release.
     every: dict[str, Any] = {
@@ -491,8 +492,12 @@ def _monitoring() -> dict[str, Any]:
             }
         },
         "prometheus-node-exporter": {"namespaceOverride": NODE_EXPORTER_NAMESPACE},
-        # Its connection test (run by `helm test` only) would break Pod Security restricted.
-        "grafana": {"testFramework": {"enabled": False}},
+        "grafana": {
+            **grafana_admin.grafana_values(),
+            # Its connection test (run by `helm test` only) would break Pod Security restricted.
+            "testFramework": {"enabled": False},
+        },
+        "extraManifests": grafana_admin.hook_manifests(dc, MONITORING_NAMESPACE),
     }
 
 

@@ -121,8 +121,9 @@ KUBE_PROMETHEUS_STACK = ChartPin(
     "v0.93.1",
     _ALL,
     "newest stable; Prometheus Operator v0.93.1 (its CRDs in the chart's crds/ folder, which "
-    "helm installs before the templates and never upgrades), Grafana chart 12.11.1 (which "
-    "ships no default admin password), kube-state-metrics 8.4.0, node-exporter 4.56.1; the "
+    "helm installs before the templates and never upgrades), Grafana chart 12.11.1 (its "
+    "admin login from chartgen.grafana_admin's Secret), kube-state-metrics 8.4.0, "
+    "node-exporter 4.56.1; the "
     "Prometheus projects' images (node-exporter v1.12.1, distroless too) are built for amd64, "
     "arm64 and armv7 (Makefile.common DOCKER_ARCHS), as are Grafana's and kube-state-metrics'",
     (

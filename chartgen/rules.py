@@ -10,6 +10,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 
+from chartgen import grafana_admin
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
 from chartgen.charts.namespaces import SYSTEM_NAMESPACES
 from chartgen.charts.storage import RELEASE_NAME as STORAGE_RELEASE
@@ -23,6 +24,7 @@ from chartgen.model import (
     address_ranges,
     subnet,
 )
+from chartgen.model_types import ARCHES
 from chartgen.platform import (
     HTTP_NODE_PORT,
     HTTPS_NODE_PORT,
@@ -664,6 +666,23 @@ def monitoring_namespace_privileged(dc: Datacenter, doc: Document) -> Iterator[P
         )
 
 
+def monitoring_hook_schedulable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """Grafana's login is made by a kubectl Job, whose image is published for fewer
+    architectures than the stack's own images; without it the release never installs."""
+    platforms = grafana_admin.HOOK_IMAGE.platforms
+    if not dc.platform.monitoring or not dc.pod_nodes:
+        return  # no schedulable node at all is rule 5's error
+    if not any(node.arch in platforms for node in dc.pod_nodes):
+        wanted = " or ".join(arch for arch in ARCHES if arch in platforms)
+        yield error_at(
+            doc,
+            _platform_path(doc, "monitoring"),
+            f"Grafana's admin Secret is created by a Job running "
+            f"{grafana_admin.HOOK_IMAGE.repository}, published for {wanted} only: no "
+            "schedulable node has one of those architectures",
+        )
+
+
 # Rule 15, read from the file: every volume of every service type (services[].storage,
 # .database.storage, .volumes[].storage, ...) and every node's capacity.
 def quantities_positive(dc: Datacenter, doc: Document) -> Iterator[Problem]:
@@ -811,6 +830,7 @@ RULES: tuple[Rule, ...] = (
     platform_names_free,
     platform_architectures,
     monitoring_namespace_privileged,
+    monitoring_hook_schedulable,
     kind_rules,
     images_of_the_program,
     quantities_positive,

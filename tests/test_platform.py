@@ -176,7 +176,12 @@ def _known_keys() -> dict[str, set[str]]:
 
 @pytest.mark.parametrize(
     "case",
-    ["platform-mytinydc", "platform-calico-acme-nodeport", "platform-cilium-ingress"],
+    [
+        "platform-mytinydc",
+        "platform-calico-acme-nodeport",
+        "platform-cilium-ingress",
+        "platform-monitoring",
+    ],
 )
 def test_every_value_key_exists_in_the_pinned_chart(case: str) -> None:
     rendered = render_tree(load_datacenter(VALID / case / "datacenter.yaml"))
