@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from chartgen import images
-from chartgen.charts.common import arch_affinity
+from chartgen.charts.common import arch_affinity, usable_architectures
 from chartgen.model import Datacenter
-from chartgen.model_types import ARCHES, Arch
+from chartgen.model_types import Arch
 
 SECRET_NAME = "monitoring-grafana-admin"
 ADMIN_USER = "admin"
@@ -88,10 +88,8 @@ def grafana_values() -> dict[str, Any]:
 
 def hook_architectures(dc: Datacenter) -> list[Arch]:
     """Where the hook may run: the kubectl image's architectures among the nodes that take
-    pods (all of the image's when none does; a rule reports that case)."""
-    node_arches = {node.arch for node in dc.pod_nodes}
-    usable = [arch for arch in ARCHES if arch in HOOK_IMAGE.platforms and arch in node_arches]
-    return usable or [arch for arch in ARCHES if arch in HOOK_IMAGE.platforms]
+    pods (a rule reports a datacenter with none)."""
+    return usable_architectures(dc.pod_nodes, HOOK_IMAGE.platforms)
 
 
 def hook_manifests(dc: Datacenter, namespace: str) -> list[dict[str, Any]]:

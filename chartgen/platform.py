@@ -19,6 +19,7 @@ from typing import Any
 
 from chartgen import grafana_admin
 from chartgen.charts import ChartSource
+from chartgen.charts.common import arch_affinity, usable_architectures
 from chartgen.charts.namespaces import RELEASE_NAME as NAMESPACES_RELEASE
 from chartgen.model import Datacenter, Gateway, Service
 from chartgen.platform_pins import (
@@ -30,6 +31,7 @@ from chartgen.platform_pins import (
     KUBE_PROMETHEUS_STACK,
     METALLB,
     METRICS_SERVER,
+    MONITORING_64_BIT_ONLY,
     TIGERA_OPERATOR,
     TRAEFIK,
     ChartPin,
@@ -473,6 +475,7 @@ def _monitoring(dc: Datacenter) -> dict[str, Any]:
         "podMonitorSelectorNilUsesHelmValues": False,
         "ruleSelectorNilUsesHelmValues": False,
     }
+    sixty_four_bit = arch_affinity(usable_architectures(dc.pod_nodes, MONITORING_64_BIT_ONLY))
     return {
         # Short object names: monitoring-prometheus, monitoring-grafana, ...
         "fullnameOverride": MONITORING_RELEASE,
@@ -491,9 +494,11 @@ def _monitoring(dc: Datacenter) -> dict[str, Any]:
                 },
             }
         },
+        "prometheusOperator": {"admissionWebhooks": {"patch": {"affinity": sixty_four_bit}}},
         "prometheus-node-exporter": {"namespaceOverride": NODE_EXPORTER_NAMESPACE},
         "grafana": {
             **grafana_admin.grafana_values(),
+            "affinity": sixty_four_bit,
             # Its connection test (run by `helm test` only) would break Pod Security restricted.
             "testFramework": {"enabled": False},
         },

@@ -114,24 +114,33 @@ CILIUM = ChartPin(
     "newest stable; kube-proxy replacement with the API server reached directly",
 )
 
+# Images of kube-prometheus-stack 88.5.3 with its values as chartgen sets them, read at their
+# tags: built for amd64, arm64 and armv7 are the Prometheus Operator and its config reloader
+# v0.93.1 (scripts/push-docker-image.sh CPU_ARCHS), Prometheus v3.14.0 and node-exporter
+# v1.12.1, both distroless, and Alertmanager v0.34.0 (Makefile(.common) DOCKER_ARCHS),
+# kube-state-metrics v2.20.0 (Makefile ALL_ARCH) and k8s-sidecar 2.10.1 (docker-bake.hcl).
 KUBE_PROMETHEUS_STACK = ChartPin(
     "https://prometheus-community.github.io/helm-charts",
     "kube-prometheus-stack",
     "88.5.3",
     "v0.93.1",
     _ALL,
-    "newest stable; Prometheus Operator v0.93.1 (its CRDs in the chart's crds/ folder, which "
-    "helm installs before the templates and never upgrades), Grafana chart 12.11.1 (its "
+    "newest stable; Prometheus Operator v0.93.1 (its CRDs in the crds subchart's crds/ folder, "
+    "which helm installs before the templates and never upgrades), Grafana chart 12.11.1 (its "
     "admin login from chartgen.grafana_admin's Secret), kube-state-metrics 8.4.0, "
-    "node-exporter 4.56.1; the "
-    "Prometheus projects' images (node-exporter v1.12.1, distroless too) are built for amd64, "
-    "arm64 and armv7 (Makefile.common DOCKER_ARCHS), as are Grafana's and kube-state-metrics'",
+    "node-exporter 4.56.1; every image runs on amd64, arm64 and armv7 except those of "
+    "MONITORING_64_BIT_ONLY",
     (
         "servicemonitors.monitoring.coreos.com",
         "podmonitors.monitoring.coreos.com",
         "prometheusrules.monitoring.coreos.com",
     ),
 )
+# Kept on 64-bit nodes: the admission webhook's certificate Jobs (ghcr.io/jkroepke/
+# kube-webhook-certgen 1.8.7: its .goreleaser.yaml, last read at v1.7.3, builds amd64, arm64
+# and s390x), pre-install hooks that would fail the release on a 32-bit ARM node; and Grafana
+# 13.2.0, whose release workflow has an armv7 job that could not be checked at that tag.
+MONITORING_64_BIT_ONLY: frozenset[Arch] = _64_BIT
 
 PINS: tuple[ChartPin, ...] = (
     METALLB,

@@ -36,6 +36,7 @@ from chartgen.platform import (
     tls_hosts,
     uses_gateway_api,
 )
+from chartgen.platform_pins import MONITORING_64_BIT_ONLY
 from chartgen.pod_security import NODE_EXPORTER_LEVEL
 from chartgen.problems import Problem
 from chartgen.quantity import format_cpu, format_memory, parse_quantity
@@ -666,20 +667,29 @@ def monitoring_namespace_privileged(dc: Datacenter, doc: Document) -> Iterator[P
         )
 
 
-def monitoring_hook_schedulable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
-    """Grafana's login is made by a kubectl Job, whose image is published for fewer
-    architectures than the stack's own images; without it the release never installs."""
-    platforms = grafana_admin.HOOK_IMAGE.platforms
+def monitoring_64_bit_schedulable(dc: Datacenter, doc: Document) -> Iterator[Problem]:
+    """Some pieces of the monitoring release run on 64-bit nodes only; without such a node its
+    pre-install hooks never run and the release never installs."""
     if not dc.platform.monitoring or not dc.pod_nodes:
         return  # no schedulable node at all is rule 5's error
-    if not any(node.arch in platforms for node in dc.pod_nodes):
-        wanted = " or ".join(arch for arch in ARCHES if arch in platforms)
+    node_arches = {node.arch for node in dc.pod_nodes}
+    pieces = (
+        ("Grafana", MONITORING_64_BIT_ONLY),
+        ("its admin Secret's Job", grafana_admin.HOOK_IMAGE.platforms),
+        ("the admission webhook's certificate Jobs", MONITORING_64_BIT_ONLY),
+    )
+    stranded = [(piece, platforms) for piece, platforms in pieces if not platforms & node_arches]
+    if stranded:
+        names = [piece for piece, _ in stranded]
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        wanted = " or ".join(
+            arch for arch in ARCHES if all(arch in platforms for _, platforms in stranded)
+        )
         yield error_at(
             doc,
             _platform_path(doc, "monitoring"),
-            f"Grafana's admin Secret is created by a Job running "
-            f"{grafana_admin.HOOK_IMAGE.repository}, published for {wanted} only: no "
-            "schedulable node has one of those architectures",
+            f"{listed} run on {wanted} only (their images): no schedulable node has one of "
+            "those architectures, so the monitoring release would never install",
         )
 
 
@@ -830,7 +840,7 @@ RULES: tuple[Rule, ...] = (
     platform_names_free,
     platform_architectures,
     monitoring_namespace_privileged,
-    monitoring_hook_schedulable,
+    monitoring_64_bit_schedulable,
     kind_rules,
     images_of_the_program,
     quantities_positive,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
-from chartgen.model import Resources, Service
-from chartgen.model_types import Arch
+from chartgen.model import Node, Resources, Service
+from chartgen.model_types import ARCHES, Arch
 from chartgen.quantity import format_cpu
 
 ARCH_LABEL = "kubernetes.io/arch"
@@ -28,6 +29,14 @@ def arch_affinity(architectures: Iterable[Arch]) -> dict[str, Any]:
             }
         }
     }
+
+
+def usable_architectures(nodes: Iterable[Node], platforms: AbstractSet[Arch]) -> list[Arch]:
+    """The architectures of PLATFORMS that NODES (those that take pods) have; all of PLATFORMS
+    when none has one, so that the pod stays pending there rather than failing to start."""
+    node_arches = {node.arch for node in nodes}
+    usable = [arch for arch in ARCHES if arch in platforms and arch in node_arches]
+    return usable or [arch for arch in ARCHES if arch in platforms]
 
 
 def node_affinity(architectures: Iterable[Arch], node: str | None) -> dict[str, Any]:
