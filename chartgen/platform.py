@@ -494,6 +494,15 @@ def _monitoring(dc: Datacenter) -> dict[str, Any]:
                 },
             }
         },
+        # An AlertmanagerConfig in the stack's own namespace receives every namespace's alerts
+        # (elsewhere, only its namespace's): where the README's way to be notified goes.
+        "alertmanager": {
+            "alertmanagerSpec": {
+                "alertmanagerConfigMatcherStrategy": {
+                    "type": "OnNamespaceExceptForAlertmanagerNamespace"
+                }
+            }
+        },
         "prometheusOperator": {"admissionWebhooks": {"patch": {"affinity": sixty_four_bit}}},
         "prometheus-node-exporter": {"namespaceOverride": NODE_EXPORTER_NAMESPACE},
         "grafana": {

@@ -57,6 +57,7 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 CERT_MANAGER = "cert-manager.io/v1"
 METALLB = "metallb.io/v1beta1"
 MONITORING = "monitoring.coreos.com/v1"
+ALERTING = "monitoring.coreos.com/v1alpha1"
 
 KEY_USAGES = [
     "signing",
@@ -305,6 +306,30 @@ PROMETHEUS_RULE: dict[str, Any] = {
     },
 }
 
+ALERTMANAGER_CONFIG: dict[str, Any] = {
+    "apiVersion": ALERTING,
+    "kind": "AlertmanagerConfig",
+    "metadata": meta("notify", "monitoring"),
+    "spec": {
+        "route": {
+            "receiver": "mail",
+            "groupBy": ["alertname", "namespace"],
+            "matchers": [{"name": "severity", "matchType": "=~", "value": "warning|critical"}],
+        },
+        "receivers": [
+            {
+                "name": "mail",
+                "emailConfigs": [
+                    {
+                        "to": "admin@example.org",
+                        "smarthost": "smtp.example.org:587",
+                        "authPassword": {"name": "smtp", "key": "password"},
+                    }
+                ],
+            }
+        ],
+    },
+}
 VALID: dict[str, dict[str, Any]] = {
     "gateway-class": GATEWAY_CLASS,
     "gateway-https-listener": GATEWAY,
@@ -324,6 +349,7 @@ VALID: dict[str, dict[str, Any]] = {
     },
     "pod-monitor": POD_MONITOR,
     "prometheus-rule": PROMETHEUS_RULE,
+    "alertmanager-config": ALERTMANAGER_CONFIG,
 }
 
 
@@ -345,6 +371,7 @@ def test_platform_covers_the_expected_kinds() -> None:
         CERT_MANAGER: ["ClusterIssuer", "Issuer", "Certificate"],
         METALLB: ["IPAddressPool", "L2Advertisement"],
         MONITORING: ["PodMonitor", "PrometheusRule"],
+        ALERTING: ["AlertmanagerConfig"],
     }
     for reference in platform().values():
         assert "github.com/" in reference["reference"]
@@ -667,6 +694,34 @@ def test_every_platform_kind_has_a_valid_example() -> None:
         (
             changed(PROMETHEUS_RULE, ("spec", "groups", 0, "rules", 0, "severity"), "high"),
             ["PrometheusRule.spec.groups[0].rules[0].severity: unknown field of Rule"],
+        ),
+        (
+            changed(ALERTMANAGER_CONFIG, ("spec", "route", "matchers", 0, "matchType"), "=="),
+            [
+                "AlertmanagerConfig.spec.route.matchers[0].matchType: '==' is not one of "
+                "['!=', '=', '=~', '!~']"
+            ],
+        ),
+        (
+            removed(
+                ALERTMANAGER_CONFIG,
+                ("spec", "receivers", 0, "emailConfigs", 0, "authPassword", "key"),
+            ),
+            [
+                "AlertmanagerConfig.spec.receivers[0].emailConfigs[0].authPassword.key: required "
+                "field of SecretKeySelector is missing"
+            ],
+        ),
+        (
+            changed(
+                ALERTMANAGER_CONFIG,
+                ("spec", "receivers", 0, "emailConfigs", 0, "password"),
+                "hunter2",
+            ),
+            [
+                "AlertmanagerConfig.spec.receivers[0].emailConfigs[0].password: unknown field of "
+                "EmailConfig"
+            ],
         ),
     ],
 )

@@ -22,9 +22,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
+from tests.api_reference import load_references, reference_problems
 from tests.chart_repository import ChartRepository
 from tests.conftest import REPO
 from tests.install_fixtures import (
@@ -42,6 +45,7 @@ from tests.kube_emulator import EmulatedCluster
 __all__ = ["chart_repository", "cluster", "helm_env", "postgres", "start_emulated"]
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+CUSTOM_RESOURCES = load_references(REPO / "tests" / "data" / "platform")
 # What pages name that a reader would have: path in the page's folder -> file of the repository.
 PAGE_FILES = {"gitea/compose.yaml": REPO / "tests" / "data" / "compose" / "gitea" / "compose.yaml"}
 CLUSTER_COMMANDS = ("install", "status", "uninstall", "rollback")
@@ -217,3 +221,34 @@ def test_every_command_of_the_page_runs_as_shown(
                 + f"\nit printed (exit {done.returncode}):\n{done.stdout}"
             )
     assert not failures, "\n\n".join(failures)
+
+
+# A YAML block at any indentation (inside a list item too).
+_YAML_FENCE = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
+
+
+def custom_resource_examples(page: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The YAML blocks of PAGE that are objects of a custom resource with a field list in
+    tests/data/platform, with their first line."""
+    text = page.read_text(encoding="utf-8")
+    found = []
+    for fence in _YAML_FENCE.finditer(text):
+        indent = len(fence.group(1))
+        body = "".join(line[indent:] + "\n" for line in fence.group(2).splitlines())
+        document = YAML(typ="safe", pure=True).load(body)
+        if isinstance(document, dict) and document.get("apiVersion") in CUSTOM_RESOURCES:
+            found.append((text.count("\n", 0, fence.start(2)) + 1, document))
+    return found
+
+
+def test_custom_resources_shown_are_valid() -> None:
+    """What a page tells readers to apply (the AlertmanagerConfig that mails the alerts) meets
+    the CRD of the pinned release, checked like the charts' own custom resources."""
+    shown = {
+        (page.name, line): document
+        for page in PAGES
+        for line, document in custom_resource_examples(page)
+    }
+    assert "AlertmanagerConfig" in {document["kind"] for document in shown.values()}
+    for (page, line), document in shown.items():
+        assert reference_problems(document, CUSTOM_RESOURCES) == [], f"{page}:{line}"

@@ -515,6 +515,15 @@ def test_prometheus_reads_every_monitor_and_rule_of_the_cluster(monitored: Tree)
         assert spec[f"{key}SelectorNilUsesHelmValues"] is False
 
 
+def test_an_alertmanager_config_in_the_stacks_namespace_gets_every_alert(monitored: Tree) -> None:
+    """The README's way to be notified: one AlertmanagerConfig in namespace monitoring, with no
+    matcher on its own namespace added by the operator."""
+    spec = monitored.values["monitoring"]["alertmanager"]["alertmanagerSpec"]
+    assert spec == {
+        "alertmanagerConfigMatcherStrategy": {"type": "OnNamespaceExceptForAlertmanagerNamespace"}
+    }
+
+
 def test_nginx_exporter_reads_stub_status_on_loopback(monitored: Tree) -> None:
     deployment = monitored.one("web", "Deployment")
     containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
