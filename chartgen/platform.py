@@ -78,6 +78,7 @@ MONITORING_NAMESPACE = "monitoring"
 # Grafana and the operator keep restricted.
 NODE_EXPORTER_NAMESPACE = "monitoring-nodes"
 MONITORING_RULES_RELEASE = "chartgen-monitoring"
+PROMETHEUS_RETENTION_SIZE = "4GB"  # Prometheus' units are powers of 1024
 SERVICEMONITOR_CRD = "servicemonitors.monitoring.coreos.com"
 PODMONITOR_CRD = "podmonitors.monitoring.coreos.com"
 PROMETHEUSRULE_CRD = "prometheusrules.monitoring.coreos.com"
@@ -488,6 +489,10 @@ def _monitoring(dc: Datacenter) -> dict[str, Any]:
         "prometheus": {
             "prometheusSpec": {
                 **every,
+                # Its data sits on an emptyDir of the node's disk (NFS is no storage for its
+                # database): besides the stack's 10 days, a cap in bytes, so that a busy
+                # cluster cannot fill a small board's SD card.
+                "retentionSize": PROMETHEUS_RETENTION_SIZE,
                 "resources": {
                     "requests": {"cpu": "200m", "memory": "512Mi"},
                     "limits": {"memory": "2Gi"},

@@ -22,12 +22,12 @@ from ruamel.yaml import YAML
 from chartgen import grafana_admin
 from chartgen.pod_security import check_objects
 from chartgen.render import render_tree
+from chartgen.tools import find_kubectl
 from tests.chart_support import build, documents, helm, load_datacenter
 from tests.conftest import CASES
 from tests.kube_emulator import start_cluster
 
 MONITORED = CASES / "valid" / "platform-monitoring" / "datacenter.yaml"
-KUBECTL = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "kubectl"
 # What the stack's extra-objects template does with each item of `extraManifests`.
 TPL_TEMPLATE = """\
 {{- range .Values.extraManifests }}
@@ -172,7 +172,8 @@ def _run_script(kubeconfig: Path, home: Path) -> subprocess.CompletedProcess[str
         "SECRET_NAME": grafana_admin.SECRET_NAME,
         "NAMESPACE": "monitoring",
         "HOME": str(home),
-        "PATH": f"{KUBECTL.parent}{os.pathsep}{os.environ['PATH']}",
+        # the kubectl `make test` fetches, as the hook's image has it
+        "PATH": f"{find_kubectl().parent}{os.pathsep}{os.environ['PATH']}",
     }
     return subprocess.run(
         ["bash", "-c", grafana_admin.SCRIPT],

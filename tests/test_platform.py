@@ -11,6 +11,7 @@ the upstream CRDs in tests/test_generated.py.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -513,6 +514,8 @@ def test_prometheus_reads_every_monitor_and_rule_of_the_cluster(monitored: Tree)
     spec = monitored.values["monitoring"]["prometheus"]["prometheusSpec"]
     for key in ("serviceMonitor", "podMonitor", "rule"):
         assert spec[f"{key}SelectorNilUsesHelmValues"] is False
+    # on the node's disk: capped in bytes besides the stack's 10 days (the operator's ByteSize)
+    assert re.fullmatch(r"(0|([0-9]*[.])?[0-9]+((K|M|G|T|E|P)i?)?B)", spec["retentionSize"])
 
 
 def test_an_alertmanager_config_in_the_stacks_namespace_gets_every_alert(monitored: Tree) -> None:
