@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shlex
 import subprocess
@@ -31,9 +32,11 @@ from chartgen.kinds.nextcloud import (
 )
 from chartgen.model import Datacenter
 from chartgen.plan import read_plan
+from chartgen.tools import find_kubectl
 from tests.chart_support import documents, helm
 from tests.chart_support import load_datacenter as load
 from tests.conftest import CASES, REPO
+from tests.kube_emulator import start_cluster
 
 ROOT = REPO / "datacenter.yaml"
 ARM_MIX = CASES / "valid" / "arm32-amd64-nextcloud-nginx" / "datacenter.yaml"
@@ -649,7 +652,7 @@ def test_credentials_hook_creates_the_secret_once_with_least_privilege(root: Ren
             "apiGroups": [""],
             "resources": ["secrets"],
             "resourceNames": ["cloud-credentials"],
-            "verbs": ["get"],
+            "verbs": ["get", "patch"],
         },
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
     ]
@@ -658,6 +661,75 @@ def test_credentials_hook_creates_the_secret_once_with_least_privilege(root: Ren
     assert "/dev/urandom" in script
     assert "NotFound" in script
     assert container(pod, "credentials")["image"] == images.KUBECTL.reference
+
+
+def _run_credentials_hook(root: Rendered, kubeconfig: Path, home: Path) -> tuple[int, str]:
+    pod = root.named("Job", "cloud-credentials")["spec"]["template"]["spec"]
+    hook = container(pod, "credentials")
+    env = {item["name"]: item["value"] for item in hook["env"]}
+    env.update(
+        KUBECONFIG=str(kubeconfig),
+        HOME=str(home),
+        # the kubectl `make test` fetches, as the hook's image has it
+        PATH=f"{find_kubectl().parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    result = subprocess.run(
+        hook["command"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def _url_safe_password(text: str) -> bool:
+    return len(text) == 32 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+
+
+def test_credentials_hook_creates_the_secret_with_every_key(root: Rendered, tmp_path: Path) -> None:
+    cluster = start_cluster(tmp_path / "kubeconfig")
+    try:
+        code, output = _run_credentials_hook(root, cluster.kubeconfig, tmp_path)
+        assert (code, output) == (0, "Created Secret cloud-credentials.\n")
+        secret = cluster.objects("secrets", "cloud")["cloud-credentials"]
+        data = secret["stringData"]
+        keys = ["admin-password", "postgres-password", "redis-password", "serverinfo-token"]
+        assert sorted(data) == keys
+        assert all(_url_safe_password(data[key]) for key in keys)
+        assert len(set(data.values())) == 4
+    finally:
+        cluster.stop()
+
+
+def test_credentials_hook_adds_the_token_to_an_older_secret_once(
+    root: Rendered, tmp_path: Path
+) -> None:
+    """A Secret made by a chartgen without nextcloud-exporter's token keeps its passwords and
+    gains the token; the next run changes nothing."""
+    cluster = start_cluster(tmp_path / "kubeconfig")
+    older = {
+        "postgres-password": base64.b64encode(b"p" * 32).decode(),
+        "admin-password": base64.b64encode(b"a" * 32).decode(),
+        "redis-password": base64.b64encode(b"r" * 32).decode(),
+    }
+    cluster.put({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "cloud-credentials", "namespace": "cloud"},
+        "type": "Opaque",
+        "data": older,
+    })  # fmt: skip
+    try:
+        code, output = _run_credentials_hook(root, cluster.kubeconfig, tmp_path)
+        assert (code, output) == (0, "Secret cloud-credentials exists: added serverinfo-token.\n")
+        data = cluster.objects("secrets", "cloud")["cloud-credentials"]["data"]
+        token = data.pop("serverinfo-token")
+        assert data == older
+        assert _url_safe_password(base64.b64decode(token).decode())
+
+        code, output = _run_credentials_hook(root, cluster.kubeconfig, tmp_path)
+        assert (code, output) == (0, "Secret cloud-credentials exists: kept as it is.\n")
+        kept = cluster.objects("secrets", "cloud")["cloud-credentials"]["data"]
+        assert kept == {**older, "serverinfo-token": token}
+    finally:
+        cluster.stop()
 
 
 def test_credentials_job_runs_where_kubectl_is_published(arm_mix: Rendered) -> None:

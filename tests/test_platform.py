@@ -11,6 +11,7 @@ the upstream CRDs in tests/test_generated.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -620,7 +621,12 @@ def test_nextcloud_exporters_read_their_passwords_from_the_credentials_secret(
     assert secrets == {
         ("DATA_SOURCE_PASS", "postgres-password"),
         ("REDIS_PASSWORD", "redis-password"),
-        ("NEXTCLOUD_PASSWORD", "admin-password"),
+        # a token, not the admin's password (which the admin may change in Nextcloud)
+        ("NEXTCLOUD_AUTH_TOKEN", "serverinfo-token"),
+    }
+    assert not {env["name"] for env in serverinfo["env"]} & {
+        "NEXTCLOUD_USERNAME",
+        "NEXTCLOUD_PASSWORD",
     }
     for container in (postgres, redis, serverinfo):
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
@@ -637,6 +643,52 @@ def test_nextcloud_exporters_read_their_passwords_from_the_credentials_secret(
     assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
     policy = by_name[("NetworkPolicy", "cloud-metrics")]
     assert policy["spec"]["ingress"][0]["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+
+
+def test_nextcloud_hands_the_token_to_serverinfo_at_every_start(
+    monitored: Tree, tmp_path: Path
+) -> None:
+    objects = monitored.objects("cloud")
+    by_name = {(item["kind"], item["metadata"]["name"]): item for item in objects}
+    pod = by_name[("Deployment", "cloud")]["spec"]["template"]["spec"]
+    (nextcloud,) = [c for c in pod["containers"] if c["name"] == "nextcloud"]
+    token = {
+        "name": "CHARTGEN_SERVERINFO_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "cloud-credentials", "key": "serverinfo-token"}},
+    }
+    assert token in nextcloud["env"]
+    (hooks,) = [v for v in pod["volumes"] if v["name"] == "hooks-before-starting"]
+    assert {"key": "serverinfo-token.sh", "path": "20-chartgen-serverinfo-token.sh"} in (
+        hooks["configMap"]["items"]
+    )
+    script = tmp_path / "serverinfo-token.sh"
+    script.write_text(by_name[("ConfigMap", "cloud-hooks")]["data"]["serverinfo-token.sh"])
+    # occ, as a stand-in that records its arguments, then fails as in maintenance mode
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    php = bin_dir / "php"
+    php.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {calls}\necho >> {calls}\nexit "$PHP_EXIT"\n')
+    php.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "CHARTGEN_SERVERINFO_TOKEN": "t0k-en_",
+    }
+    done = subprocess.run(["sh", str(script)], env={**env, "PHP_EXIT": "0"},
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert calls.read_text() == (
+        "/var/www/html/occ|config:app:set|serverinfo|token|--value=t0k-en_|\n"
+    )
+    refused = subprocess.run(["sh", str(script)], env={**env, "PHP_EXIT": "1"},
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert refused.returncode == 0, "Nextcloud must start even when occ cannot run"
+    assert "serverinfo token not set" in refused.stderr
+
+
+def test_without_the_exporter_no_token_is_handed(root: Tree) -> None:
+    objects = root.objects("cloud")
+    assert not any("serverinfo" in str(item) for item in objects if item["kind"] != "Job")
 
 
 def test_no_nextcloud_exporter_where_its_image_cannot_run() -> None:
