@@ -24,7 +24,7 @@ from chartgen.pod_security import check_objects
 from chartgen.render import render_tree
 from chartgen.tools import find_kubectl
 from tests.chart_support import build, documents, helm, load_datacenter
-from tests.conftest import CASES
+from tests.conftest import CASES, REPO
 from tests.kube_emulator import start_cluster
 
 MONITORED = CASES / "valid" / "platform-monitoring" / "datacenter.yaml"
@@ -215,3 +215,13 @@ def test_the_script_fails_when_the_secret_cannot_be_made(tmp_path: Path) -> None
         assert cluster.objects("secrets", "monitoring") == {}
     finally:
         cluster.stop()
+
+
+def test_the_notes_and_the_readme_name_the_hooks_secret(tree: Path) -> None:
+    """Where people read how to log in: the alerts chart's NOTES and the README."""
+    wanted = f"get secret {grafana_admin.SECRET_NAME} -o jsonpath='{{.data.admin-password}}'"
+    notes = (tree / "platform" / "monitoring" / "templates" / "NOTES.txt").read_text()
+    assert wanted in notes
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert wanted in readme
+    assert "get secret monitoring-grafana " not in notes + readme
