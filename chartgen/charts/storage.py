@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from chartgen.charts import ChartSource, Claim
-from chartgen.charts.common import arch_affinity, resource_block
+from chartgen.charts.common import arch_affinity, resource_block, usable_architectures
 from chartgen.images import NFS_PROVISIONER, NGINX
 from chartgen.model import Datacenter, Resources, StorageClass
-from chartgen.model_types import ARCHES, Arch
+from chartgen.model_types import Arch
 
 BLUEPRINT = "storage"
 RELEASE_NAME = "chartgen-storage"
@@ -71,11 +71,7 @@ def provisioner_architectures(dc: Datacenter) -> tuple[Arch, ...]:
     Without any such node the provisioner cannot run anywhere; the image's own platforms keep
     the affinity valid (an `In` with no value is rejected) and the pod simply stays Pending.
     """
-    node_arches = {node.arch for node in dc.pod_nodes}
-    usable = tuple(
-        arch for arch in ARCHES if arch in node_arches and arch in NFS_PROVISIONER.platforms
-    )
-    return usable or tuple(arch for arch in ARCHES if arch in NFS_PROVISIONER.platforms)
+    return tuple(usable_architectures(dc.pod_nodes, NFS_PROVISIONER.platforms))
 
 
 def _nfs_class(entry: StorageClass) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from chartgen.charts.common import (
     objects_name,
     resource_block,
     string_map,
+    usable_architectures,
 )
 from chartgen.kinds import BuildContext, Kind, schema_fragment
 from chartgen.loader import Document
@@ -538,11 +539,7 @@ def credentials_architectures(dc: Datacenter, service: NextcloudService) -> list
     any schedulable node's the image has (the Job is not part of the service's workload)."""
     platforms = images.KUBECTL.platforms
     wanted = [arch for arch in service.architectures if arch in platforms]
-    if wanted:
-        return wanted
-    node_arches = {node.arch for node in dc.pod_nodes}
-    fallback = [arch for arch in ARCHES if arch in platforms and arch in node_arches]
-    return fallback or [arch for arch in ARCHES if arch in platforms]
+    return wanted or usable_architectures(dc.pod_nodes, platforms)
 
 
 def name_prefix(service_name: str) -> str:
