@@ -654,7 +654,13 @@ def test_nextcloud_hands_the_token_to_serverinfo_at_every_start(
     (nextcloud,) = [c for c in pod["containers"] if c["name"] == "nextcloud"]
     token = {
         "name": "CHARTGEN_SERVERINFO_TOKEN",
-        "valueFrom": {"secretKeyRef": {"name": "cloud-credentials", "key": "serverinfo-token"}},
+        "valueFrom": {
+            "secretKeyRef": {
+                "name": "cloud-credentials",
+                "key": "serverinfo-token",
+                "optional": True,
+            }
+        },
     }
     assert token in nextcloud["env"]
     (hooks,) = [v for v in pod["volumes"] if v["name"] == "hooks-before-starting"]
@@ -684,6 +690,13 @@ def test_nextcloud_hands_the_token_to_serverinfo_at_every_start(
                              capture_output=True, text=True, check=False)  # fmt: skip
     assert refused.returncode == 0, "Nextcloud must start even when occ cannot run"
     assert "serverinfo token not set" in refused.stderr
+    # a user's Secret without the key: nothing handed, Nextcloud starts
+    calls.unlink()
+    without = {**env, "CHARTGEN_SERVERINFO_TOKEN": "", "PHP_EXIT": "0"}
+    missing = subprocess.run(["sh", str(script)], env=without,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert missing.returncode == 0 and not calls.exists()
+    assert "no serverinfo-token in the credentials Secret" in missing.stderr
 
 
 def test_without_the_exporter_no_token_is_handed(root: Tree) -> None:
