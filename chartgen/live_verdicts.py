@@ -191,19 +191,11 @@ def _labels(mapping: Any) -> Labels:
     return tuple(sorted((str(key), str(value)) for key, value in mapping.items()))
 
 
-# metrics-server measures CPU in nanocores ("123456789n"), which no manifest would write.
-_SMALL_SUFFIXES = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6)}
-
-
 def _quantity(text: Any) -> Fraction | None:
     if text is None:
         return None
-    value = str(text)
-    scale = _SMALL_SUFFIXES.get(value[-1:], Fraction(1))
-    if value[-1:] in _SMALL_SUFFIXES:
-        value = value[:-1]
     try:
-        return parse_quantity(value) * scale
+        return parse_quantity(str(text))
     except ValueError:
         return None
 

@@ -7,6 +7,9 @@ import re
 from fractions import Fraction
 
 _SUFFIX = {
+    # metrics-server reports CPU in nanocores ("123456789n"); the schema allows neither n nor u.
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
     "": Fraction(1),
     "m": Fraction(1, 1000),
     "k": Fraction(10**3),
@@ -26,7 +29,7 @@ _QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<suffix>[a-zA-Z]*)$")
 
 
 def parse_quantity(text: str | int) -> Fraction:
-    """Exact value of a quantity already checked by the schema."""
+    """Exact value of a quantity already checked by the schema, or read from the cluster."""
     match = _QUANTITY.match(str(text))
     if match is None or match["suffix"] not in _SUFFIX:
         raise ValueError(f"not a Kubernetes quantity: {text!r}")
