@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -25,6 +25,7 @@ from chartgen.cli_support import (
     output_format_option,
 )
 from chartgen.errors import OperationFailed
+from chartgen.text_table import table as text_table
 
 if TYPE_CHECKING:
     from chartgen.install import Progress, RunResult, Session
@@ -340,13 +341,6 @@ def _finish(result: RunResult) -> None:
     click.echo(result.summary())
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]  # fmt: skip
-    return "".join(line + "\n" for line in lines)
-
-
 def _result_table(result: RunResult) -> str:
     rows = [
         [
@@ -359,7 +353,7 @@ def _result_table(result: RunResult) -> str:
         ]
         for one in result.results
     ]
-    table = _table(["RELEASE", "NAMESPACE", "RESULT", "REVISION", "TIME", "DETAIL"], rows)
+    table = text_table(["RELEASE", "NAMESPACE", "RESULT", "REVISION", "TIME", "DETAIL"], rows)
     reasons = [
         f"{one.release.name}: {one.detail}\n"
         for one in result.results

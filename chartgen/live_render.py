@@ -16,6 +16,7 @@ from chartgen.live_verdicts import (
     Usage,
     release_deployed,
 )
+from chartgen.text_table import table
 
 if TYPE_CHECKING:
     from chartgen.graph import NodeBox, Topology, Workload
@@ -23,13 +24,6 @@ if TYPE_CHECKING:
 
 LIVE_FILL = "#fca5a5"  # red: what is wrong now, not a prediction
 LIVE_LINE = "#b91c1c"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]  # fmt: skip
-    return "".join(line + "\n" for line in lines)
 
 
 def cpu_text(cores: Fraction) -> str:
