@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from chartgen.charts.common import objects_name
 from chartgen.errors import OperationFailed
 from chartgen.helm_args import Connection, kubectl_connection_flags
@@ -57,7 +54,7 @@ def target_of(plan: Plan, service: str) -> Target:
     release = plan.release(service)
     if release.from_repository:
         raise OperationFailed(f'"{service}" is not a nextcloud service ({release.chart} chart)')
-    chart = _yaml_of(plan.chart_path(release) / "Chart.yaml")
+    chart = plan.chart_metadata(release)
     if chart.get("name") != NEXTCLOUD_CHART:
         raise OperationFailed(
             f'"{service}" is not a nextcloud service ({chart.get("name")} chart): '
@@ -68,14 +65,6 @@ def target_of(plan: Plan, service: str) -> Target:
     return Target(
         service, release.namespace, deployment, f"{name_prefix(release.name)}-postgresql-0"
     )
-
-
-def _yaml_of(path: Path) -> dict[str, object]:
-    try:
-        document = YAML(typ="safe", pure=True).load(path.read_bytes())
-    except (OSError, YAMLError, UnicodeDecodeError) as error:
-        raise OperationFailed(f"cannot read {path}: {error}") from error
-    return document if isinstance(document, dict) else {}
 
 
 # --- argv of each step (pure) -------------------------------------------------------------

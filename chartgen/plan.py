@@ -55,16 +55,20 @@ class Plan:
         """The chart folder of a local release."""
         return self.directory / release.chart
 
-    def app_version(self, release: Release) -> str | None:
-        """The appVersion of a local release's chart in the tree, None when it has none."""
-        if release.repository is not None:
-            return None
+    def chart_metadata(self, release: Release) -> dict[str, Any]:
+        """The `Chart.yaml` of a local release's chart in the tree ({} when not a mapping)."""
         path = self.chart_path(release) / "Chart.yaml"
         try:
             document = YAML(typ="safe", pure=True).load(path.read_bytes())
         except (OSError, YAMLError, UnicodeDecodeError) as error:
             raise OperationFailed(f"cannot read {path}: {error}") from error
-        version = document.get("appVersion") if isinstance(document, dict) else None
+        return document if isinstance(document, dict) else {}
+
+    def app_version(self, release: Release) -> str | None:
+        """The appVersion of a local release's chart in the tree, None when it has none."""
+        if release.repository is not None:
+            return None
+        version = self.chart_metadata(release).get("appVersion")
         return None if version is None else str(version)
 
     def values_path(self, release: Release) -> Path | None:
